@@ -1,0 +1,226 @@
+"""ORG compliance checks (issue #3 §6), registered in core.compliance."""
+
+from django.db.models import Count, Q, Sum
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from communities import rules
+from communities.models import (
+    FORBIDDEN_PUBLIC_USES,
+    REQUIRED_SUBCOMMITTEES,
+    ROOM_CATEGORY,
+    AreaType,
+    Building,
+    BuildingGroup,
+    Facility,
+    Membership,
+    Organisation,
+    OrgKind,
+    ResidentsGroup,
+    RoomType,
+    SubCommittee,
+    Unit,
+)
+from core.compliance import Result, register
+
+
+def _current_members(community, kind) -> int | None:
+    org = Organisation.objects.filter(community=community, kind=kind).first()
+    if org is None:
+        return None
+    return Membership.objects.filter(organisation=org, ended_on__isnull=True).count()
+
+
+@register(
+    "org2-party-size",
+    rule_id="ORG-2",
+    title=gettext_lazy("党组织委员会人数"),
+    citation="001 第八条",
+    params=("party_committee_min", "party_committee_max"),
+)
+def party_size(community, profile):
+    size = _current_members(community, OrgKind.PARTY)
+    if size is None:
+        return Result.violation(_("未登记社区党组织"))
+    bounds = {"n": size, "lo": profile.party_committee_min, "hi": profile.party_committee_max}
+    if rules.party_committee_size_ok(size, profile):
+        return Result.ok(_("党组织委员会 %(n)s 人，在 %(lo)s—%(hi)s 人之间") % bounds)
+    return Result.violation(_("党组织委员会 %(n)s 人，应为 %(lo)s—%(hi)s 人") % bounds)
+
+
+@register(
+    "org3-committee-size",
+    rule_id="ORG-3",
+    title=gettext_lazy("居委会成员人数"),
+    citation="001 第十、十一条；004 二(一)2",
+    params=(
+        "committee_households_per_member",
+        "committee_min",
+        "committee_max",
+        "new_area_occupancy_pct",
+    ),
+)
+def committee_size(community, profile):
+    size = _current_members(community, OrgKind.COMMITTEE)
+    if size is None:
+        if community.area_type == AreaType.NEW and not rules.must_form_committee(
+            community.occupancy_pct, profile
+        ):
+            return Result.ok(
+                _("新建小区入住率 %(p)s%% 未达 %(t)s%%，暂不要求组建居委会")
+                % {"p": community.occupancy_pct or 0, "t": profile.new_area_occupancy_pct}
+            )
+        return Result.violation(_("未登记社区居民委员会"))
+    expected = rules.expected_committee_size(community.households, profile)
+    values = {
+        "n": size,
+        "e": expected,
+        "h": community.households,
+        "lo": profile.committee_min,
+        "hi": profile.committee_max,
+    }
+    if not rules.committee_size_ok(size, profile):
+        return Result.violation(
+            _("居委会 %(n)s 人，应为 %(lo)s—%(hi)s 人（按 %(h)s 户应配 %(e)s 人）") % values
+        )
+    if size < expected:
+        return Result.warning(_("居委会 %(n)s 人，按 %(h)s 户应配约 %(e)s 人") % values)
+    return Result.ok(_("居委会 %(n)s 人（按 %(h)s 户应配约 %(e)s 人）") % values)
+
+
+@register(
+    "org4-subcommittees",
+    rule_id="ORG-4",
+    title=gettext_lazy("居委会下属委员会"),
+    citation="001 第十二条",
+)
+def subcommittees(community, profile):
+    have = set(SubCommittee.objects.filter(community=community).values_list("kind", flat=True))
+    missing = [str(k.label) for k in REQUIRED_SUBCOMMITTEES if k not in have]
+    if missing:
+        return Result.violation(_("缺少：%(m)s") % {"m": "、".join(missing)})
+    return Result.ok(_("人民调解、治安保卫、公共卫生委员会均已设立"))
+
+
+@register(
+    "org5-grid-leaders",
+    rule_id="ORG-5",
+    title=gettext_lazy("网格负责人"),
+    citation="002 五；004 二(一)3",
+)
+def grid_leaders(community, profile):
+    gaps = []
+    for model, label in (
+        (ResidentsGroup, _("居民小组")),
+        (BuildingGroup, _("楼群")),
+        (Building, _("楼栋（楼栋长）")),
+    ):
+        missing = model.objects.filter(community=community, leader_name="").count()
+        if missing:
+            gaps.append(_("%(label)s %(n)s 个未明确负责人") % {"label": label, "n": missing})
+    if not ResidentsGroup.objects.filter(community=community).exists():
+        return Result.violation(_("未划分居民小组（网格）"))
+    if gaps:
+        return Result.violation("；".join(gaps))
+    return Result.ok(_("各级网格均有负责人"))
+
+
+@register(
+    "org5-grid-households",
+    rule_id="ORG-5",
+    title=gettext_lazy("网格户数登记"),
+    citation="002 五（清查不漏幢）",
+    params=("residents_group_households",),
+)
+def grid_households(community, profile):
+    registered = Unit.objects.filter(community=community).aggregate(n=Sum("households"))["n"] or 0
+    empty_buildings = (
+        Building.objects.filter(community=community)
+        .annotate(units=Count("units"))
+        .filter(Q(units=0) | Q(households=0))
+        .count()
+    )
+    values = {"r": registered, "h": community.households, "e": empty_buildings}
+    if empty_buildings:
+        return Result.warning(
+            _("%(e)s 个楼栋未登记单元或户数；单元合计 %(r)s 户，社区登记 %(h)s 户") % values
+        )
+    if registered != community.households:
+        return Result.warning(_("单元合计 %(r)s 户，与社区登记 %(h)s 户不一致") % values)
+    return Result.ok(_("单元合计 %(r)s 户，与社区登记一致") % values)
+
+
+@register(
+    "org6-households",
+    rule_id="ORG-6",
+    title=gettext_lazy("社区规模"),
+    citation="001 第三条；004 二(一)2",
+    params=("community_households_standard", "community_households_tolerance_pct"),
+)
+def community_scale(community, profile):
+    values = {
+        "h": community.households,
+        "s": profile.community_households_standard,
+        "t": profile.community_households_tolerance_pct,
+    }
+    if rules.households_within_standard(community.households, profile):
+        return Result.ok(_("%(h)s 户，符合约 %(s)s 户的规模（偏差 %(t)s%% 以内）") % values)
+    return Result.warning(
+        _("%(h)s 户，偏离约 %(s)s 户的规模超过 %(t)s%%，应由区（县）政府研究调整并报市民政部门备案")
+        % values
+    )
+
+
+@register(
+    "org12-office-area",
+    rule_id="ORG-12",
+    title=gettext_lazy("办公用房面积"),
+    citation="001 第二十七条",
+    params=("office_area_min_new", "office_area_min_old"),
+)
+def office_area(community, profile):
+    area = (
+        Facility.objects.filter(community=community, room_type=RoomType.OFFICE).aggregate(
+            a=Sum("area")
+        )["a"]
+        or 0
+    )
+    minimum = rules.office_area_minimum(community.area_type, profile)
+    values = {"a": area, "m": minimum, "t": community.get_area_type_display()}
+    if area >= minimum:
+        return Result.ok(_("办公用房 %(a)s㎡，不少于%(t)s标准 %(m)s㎡") % values)
+    return Result.violation(_("办公用房 %(a)s㎡，低于%(t)s标准 %(m)s㎡") % values)
+
+
+@register(
+    "org12-checklist",
+    rule_id="ORG-12",
+    title=gettext_lazy("功能用房配置"),
+    citation="002 四(六) / 004 二(二)2",
+    params=("facility_checklist",),
+)
+def facility_checklist(community, profile):
+    types = list(Facility.objects.filter(community=community).values_list("room_type", flat=True))
+    categories = [ROOM_CATEGORY[RoomType(t)] for t in types]
+    gaps = rules.checklist_gaps(types, categories, profile.facility_checklist)
+    label = profile.get_facility_checklist_display()
+    if gaps:
+        return Result.warning(_("对照%(l)s，尚缺：%(g)s") % {"l": label, "g": "、".join(gaps)})
+    return Result.ok(_("已达到%(l)s") % {"l": label})
+
+
+@register(
+    "org12-public-use",
+    rule_id="ORG-12",
+    title=gettext_lazy("公益性用房用途"),
+    citation="003 十八(三)",
+)
+def public_use(community, profile):
+    misused = Facility.objects.filter(
+        community=community,
+        is_public_service=True,
+        use_status__in=[s.value for s in FORBIDDEN_PUBLIC_USES],
+    ).count()
+    if misused:
+        return Result.violation(_("%(n)s 处公益性服务用房被出租、出售或改作他用") % {"n": misused})
+    return Result.ok(_("公益性服务用房均按用途使用"))

@@ -1,0 +1,27 @@
+"""Audit history by database triggers (django-pghistory).
+
+Triggers record every insert, update and delete, so bulk updates, raw SQL and imports are
+recorded as well as form saves. The request middleware adds who and from where to the
+context of each event; the admin shows the events on each object's history page.
+"""
+
+import pghistory
+from pghistory.models import Events
+
+
+def audited(model=None):
+    """Class decorator: keep the full history of a governed model (issue #3 §5)."""
+
+    def wrap(cls):
+        return pghistory.track(
+            pghistory.InsertEvent(),
+            pghistory.UpdateEvent(),
+            pghistory.DeleteEvent(),
+        )(cls)
+
+    return wrap(model) if model is not None else wrap
+
+
+def history_for(obj, limit: int = 200):
+    """Events of one object, newest first, with the diff to the previous event and context."""
+    return list(Events.objects.tracks(obj).order_by("-pgh_created_at", "-pgh_id")[:limit])

@@ -1,0 +1,90 @@
+"""What each role may do, model by model (issue #3 §4: the permission matrix).
+
+Scoping (core.scoping) decides *which communities* a user reaches; this table decides
+*which actions* a role has there. A permission is a Django codename ("communities.change_unit"),
+so the admin, DRF and templates use the ordinary `user.has_perm(...)` machinery
+(core.backends.RoleBackend answers it).
+"""
+
+from core.models import Role
+
+VIEW, ADD, CHANGE, DELETE = "view", "add", "change", "delete"
+ALL = (VIEW, ADD, CHANGE, DELETE)
+EDIT = (VIEW, ADD, CHANGE)
+
+# Model groups (app_label.model_name).
+STREET_REGISTRY = (
+    "communities.street",
+    "communities.community",
+    "communities.communitydecision",
+    "communities.accessrecord",
+    "communities.accesscheck",
+    "core.policyprofile",
+    "core.roleassignment",
+)
+ORGANISATION = (
+    "communities.organisation",
+    "communities.membership",
+    "communities.subcommittee",
+    "communities.compound",
+)
+GRID = (
+    "communities.residentsgroup",
+    "communities.buildinggroup",
+    "communities.building",
+    "communities.unit",
+)
+FACILITIES = ("communities.facility",)
+READ_ONLY = ("core.compliancefinding", "core.taskheartbeat")
+
+EVERYTHING = STREET_REGISTRY + ORGANISATION + GRID + FACILITIES + READ_ONLY
+
+
+def _grant(models, actions):
+    return {(m, a) for m in models for a in actions}
+
+
+_view_all = _grant(EVERYTHING, (VIEW,))
+
+ROLE_GRANTS: dict[str, set[tuple[str, str]]] = {
+    Role.STREET_ADMIN: _grant(STREET_REGISTRY + ORGANISATION + GRID + FACILITIES, ALL)
+    | _grant(READ_ONLY, (VIEW,)),
+    Role.SOCIAL_AFFAIRS_CHIEF: _view_all | _grant(("communities.accesscheck",), EDIT),
+    Role.DEPUTY_DIRECTOR: _view_all | _grant(("communities.accesscheck",), EDIT),
+    Role.STREET_PRINCIPAL: set(_view_all),
+    Role.SUPERVISION_MEMBER: set(_view_all),
+    Role.PARTY_SECRETARY: _view_all - _grant(("core.roleassignment",), (VIEW,))
+    | _grant(ORGANISATION + GRID + FACILITIES, ALL),
+    Role.COMMITTEE_DIRECTOR: _view_all - _grant(("core.roleassignment",), (VIEW,))
+    | _grant(ORGANISATION + GRID + FACILITIES, ALL),
+    Role.DEPUTY: _view_all - _grant(("core.roleassignment",), (VIEW,))
+    | _grant(ORGANISATION + GRID + FACILITIES, EDIT),
+    Role.GRID_WORKER: _grant(
+        ("communities.community", "communities.street") + GRID + READ_ONLY[:1], (VIEW,)
+    )
+    | _grant(GRID, (CHANGE,)),
+}
+for _role in (Role.MEMBER, Role.ACCOUNTANT, Role.CASHIER, Role.ATTENDANCE_CLERK):
+    ROLE_GRANTS[_role] = _view_all - _grant(("core.roleassignment",), (VIEW,))
+
+# Roles that use the Django admin; the others work in the worker portal only.
+ADMIN_ROLES = frozenset(
+    {
+        Role.STREET_ADMIN,
+        Role.SOCIAL_AFFAIRS_CHIEF,
+        Role.DEPUTY_DIRECTOR,
+        Role.STREET_PRINCIPAL,
+        Role.SUPERVISION_MEMBER,
+        Role.PARTY_SECRETARY,
+        Role.COMMITTEE_DIRECTOR,
+        Role.DEPUTY,
+    }
+)
+
+
+def perms_for_role(role: str) -> frozenset[str]:
+    """Django permission strings ("app.action_model") granted by one role."""
+    return frozenset(
+        f"{label.split('.')[0]}.{action}_{label.split('.')[1]}"
+        for label, action in ROLE_GRANTS.get(role, ())
+    )

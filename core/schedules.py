@@ -1,0 +1,20 @@
+"""The static Celery beat schedule (CONVENTIONS: Tasks). Plain data: imported by settings.
+
+Each entry's `max_interval_hours` tells the admin when the task counts as overdue
+(a dead beat must not fail silently, issue #3 §6).
+"""
+
+from celery.schedules import crontab
+
+BEAT_SCHEDULE = {
+    "compliance-nightly": {
+        "task": "core.tasks.compliance_nightly",
+        "schedule": crontab(hour=2, minute=15),
+        "options": {"expires": 6 * 3600},
+    },
+}
+
+# Hours after which a task without a successful run is shown as overdue.
+MAX_INTERVAL_HOURS = {
+    "core.tasks.compliance_nightly": 26,
+}
