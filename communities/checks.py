@@ -9,6 +9,8 @@ from communities.models import (
     FORBIDDEN_PUBLIC_USES,
     REQUIRED_SUBCOMMITTEES,
     ROOM_CATEGORY,
+    AccessRecord,
+    AccessStatus,
     AreaType,
     Building,
     BuildingGroup,
@@ -224,3 +226,31 @@ def public_use(community, profile):
     if misused:
         return Result.violation(_("%(n)s 处公益性服务用房被出租、出售或改作他用") % {"n": misused})
     return Result.ok(_("公益性服务用房均按用途使用"))
+
+
+@register(
+    "org11-access-checked",
+    rule_id="ORG-11",
+    title=gettext_lazy("准入单位年度检查"),
+    citation="002 三(三)；004 二(四)3",
+)
+def access_checked(community, profile):
+    from django.utils import timezone
+
+    last_year = timezone.localdate().year - 1
+    unchecked = (
+        AccessRecord.objects.filter(community=community)
+        .exclude(status=AccessStatus.REVOKED)
+        .filter(approved_on__year__lte=last_year)
+        .exclude(checks__year__gte=last_year)
+        .count()
+    )
+    rectifying = AccessRecord.objects.filter(
+        community=community, status=AccessStatus.RECTIFYING
+    ).count()
+    values = {"n": unchecked, "y": last_year, "r": rectifying}
+    if unchecked:
+        return Result.warning(_("%(n)s 个进驻单位未完成 %(y)s 年度检查") % values)
+    if rectifying:
+        return Result.warning(_("%(r)s 个进驻单位正在限期整改") % values)
+    return Result.ok(_("进驻单位均已按年度检查"))

@@ -264,6 +264,8 @@ class Membership(TimeStampedModel):
     """A named person's seat in an organisation. Cross-appointment across organisations is
     allowed (STAFF-9); incompatible posts are checked by staffing (STAFF-8)."""
 
+    parent_field = "organisation"
+
     community = models.ForeignKey(
         Community, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("社区")
     )
@@ -728,6 +730,8 @@ class CheckResult(models.TextChoices):
 @audited
 class AccessCheck(TimeStampedModel):
     """Yearly check of an access (ORG-11), with the community's evaluation (下评上)."""
+
+    parent_field = "access"
 
     community = models.ForeignKey(
         Community, on_delete=models.CASCADE, related_name="access_checks", verbose_name=_("社区")

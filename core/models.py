@@ -85,6 +85,8 @@ class PolicyProfile(TimeStampedModel):
     every finding stores the values that applied when it was made.
     """
 
+    scope_path = None  # shared by communities, not community data
+
     code = models.SlugField(_("代码"), max_length=40, unique=True)
     name = models.CharField(_("名称"), max_length=100, unique=True)
     source = models.CharField(
@@ -449,12 +451,12 @@ class RoleAssignment(TimeStampedModel):
             models.CheckConstraint(
                 condition=(
                     Q(
-                        role__in=[r.value for r in STREET_ROLES],
+                        role__in=sorted(r.value for r in STREET_ROLES),
                         street__isnull=False,
                         community__isnull=True,
                     )
                     | Q(
-                        role__in=[r.value for r in COMMUNITY_ROLES],
+                        role__in=sorted(r.value for r in COMMUNITY_ROLES),
                         street__isnull=True,
                         community__isnull=False,
                     )
@@ -531,6 +533,8 @@ class ComplianceFinding(models.Model):
 
 class TaskHeartbeat(models.Model):
     """Last successful run of each periodic task, so a dead beat shows in the admin."""
+
+    scope_path = None
 
     task_name = models.CharField(_("任务"), max_length=200, unique=True)
     last_started_at = models.DateTimeField(_("最近开始"), null=True, blank=True)

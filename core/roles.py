@@ -48,7 +48,8 @@ _view_all = _grant(EVERYTHING, (VIEW,))
 
 ROLE_GRANTS: dict[str, set[tuple[str, str]]] = {
     Role.STREET_ADMIN: _grant(STREET_REGISTRY + ORGANISATION + GRID + FACILITIES, ALL)
-    | _grant(READ_ONLY, (VIEW,)),
+    | _grant(READ_ONLY, (VIEW,))
+    | _grant(("auth.user",), EDIT),
     Role.SOCIAL_AFFAIRS_CHIEF: _view_all | _grant(("communities.accesscheck",), EDIT),
     Role.DEPUTY_DIRECTOR: _view_all | _grant(("communities.accesscheck",), EDIT),
     Role.STREET_PRINCIPAL: set(_view_all),

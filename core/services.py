@@ -40,10 +40,19 @@ def require(user, perm: str, obj=None) -> None:
         raise PermissionDenied(_("您没有执行此操作的权限"))
 
 
+def derive_community(instance) -> None:
+    """A row under a parent (a unit under its building, a seat under its organisation)
+    belongs to the parent's community: take it from there, never from the payload."""
+    parent_field = getattr(type(instance), "parent_field", "")
+    if parent_field and getattr(instance, f"{parent_field}_id", None):
+        instance.community_id = getattr(instance, parent_field).community_id
+
+
 @transaction.atomic
 def instance_save(*, user, instance, old_community_id=None):
     """Validate (fields, clean(), constraints) and save one governed row after checking the
     user's permission in its community (and, when moved, in the community it came from)."""
+    derive_community(instance)
     action = "change" if instance.pk else "add"
     if instance.pk and old_community_id is None and hasattr(instance, "community_id"):
         old_community_id = (
