@@ -50,6 +50,11 @@ class ScopedModelAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return scoped(super().get_queryset(request), request.user)
 
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        # Another community's row (or a guessed id) does not exist for this user: 404,
+        # neither a redirect that would differ from a real miss nor a 403.
+        raise Http404
+
     def _perm(self, action):
         opts = self.opts
         return f"{opts.app_label}.{action}_{opts.model_name}"

@@ -1,0 +1,113 @@
+"""Shared fixtures. The suite runs on real PostgreSQL and a real Redis, both started by
+./test.sh (tools/test.py), which exports DATABASE_URL and REDIS_URL."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _chinese_and_fresh_cache(settings):
+    from django.core.cache import cache
+    from django.utils import translation
+
+    cache.clear()
+    translation.activate("zh-hans")
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture
+def street(db):
+    from tests.factories import StreetFactory
+
+    return StreetFactory()
+
+
+@pytest.fixture
+def two_communities(db):
+    """Community A and community B in one street, and a user of each with full rights."""
+    from tests.factories import CommunityFactory, StreetFactory, user_with_role
+
+    from core.models import Role
+
+    street = StreetFactory()
+    a = CommunityFactory(street=street, name="甲社区")
+    b = CommunityFactory(street=street, name="乙社区")
+    return {
+        "street": street,
+        "a": a,
+        "b": b,
+        "user_a": user_with_role(Role.COMMITTEE_DIRECTOR, community=a),
+        "user_b": user_with_role(Role.COMMITTEE_DIRECTOR, community=b),
+    }
+
+
+def _database_url(settings_dict) -> str:
+    host = settings_dict.get("HOST") or ""
+    user = quote(settings_dict.get("USER") or "")
+    password = quote(settings_dict.get("PASSWORD") or "")
+    name = settings_dict["NAME"]
+    port = settings_dict.get("PORT") or ""
+    if host.startswith("/"):
+        return f"postgresql://{user}:{password}@/{name}?host={quote(host)}"
+    return f"postgresql://{user}:{password}@{host}:{port}/{name}"
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker):
+    """A real Celery worker, in its own process, consuming from the real Redis broker and
+    writing to the test database. Session-scoped: started once (a few seconds)."""
+    from django.db import connection
+
+    from config.celery import app
+
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": _database_url(connection.settings_dict),
+    }
+    queue = f"test-{os.getpid()}"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool=solo",
+            "--loglevel=WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "-Q",
+            queue,
+            "-n",
+            f"{queue}@localhost",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"celery worker exited with {proc.returncode}")
+        replies = app.control.ping(destination=[f"{queue}@localhost"], timeout=1.0)
+        if replies:
+            break
+    else:
+        proc.terminate()
+        pytest.fail("celery worker did not answer a ping within 60 s")
+    yield queue
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
