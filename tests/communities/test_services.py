@@ -6,15 +6,6 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
-from tests.factories import (
-    AccessCheckFactory,
-    AccessRecordFactory,
-    CommunityFactory,
-    FacilityFactory,
-    MembershipFactory,
-    OrganisationFactory,
-    user_with_role,
-)
 
 from communities.models import (
     AccessStatus,
@@ -28,6 +19,15 @@ from communities.models import (
 from communities.services import registry_save
 from core.errors import RuleViolation
 from core.models import Role
+from tests.factories import (
+    AccessCheckFactory,
+    AccessRecordFactory,
+    CommunityFactory,
+    FacilityFactory,
+    MembershipFactory,
+    OrganisationFactory,
+    user_with_role,
+)
 
 
 def _seat(org, name="新委员"):
@@ -189,9 +189,9 @@ def test_org11_failed_rectification_revokes_access():
 @pytest.mark.django_db
 def test_unit_under_another_communitys_building_takes_that_community_only_if_in_scope():
     from django.http import Http404
-    from tests.factories import BuildingFactory
 
     from communities.models import Unit
+    from tests.factories import BuildingFactory
 
     building_b = BuildingFactory()
     user_a = user_with_role(Role.COMMITTEE_DIRECTOR, community=CommunityFactory())

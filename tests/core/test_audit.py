@@ -4,10 +4,10 @@ shown on the object's page; not editable through the UI."""
 import pytest
 from django.urls import reverse
 from pghistory.models import Events
-from tests.factories import FacilityFactory, user_with_role
 
 from communities.models import Facility
 from core.models import Role
+from tests.factories import FacilityFactory, user_with_role
 
 
 @pytest.mark.django_db

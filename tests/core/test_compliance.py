@@ -6,17 +6,17 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+
+from communities.models import OrgKind, RoomType
+from core.compliance import checks
+from core.models import ComplianceFinding, FindingStatus, PolicyProfile, TaskHeartbeat
+from core.services import compliance_run
 from tests.factories import (
     CommunityFactory,
     FacilityFactory,
     MembershipFactory,
     OrganisationFactory,
 )
-
-from communities.models import OrgKind, RoomType
-from core.compliance import checks
-from core.models import ComplianceFinding, FindingStatus, PolicyProfile, TaskHeartbeat
-from core.services import compliance_run
 
 
 def finding(community, code):
