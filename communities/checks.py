@@ -138,8 +138,8 @@ def grid_households(community, profile):
     registered = Unit.objects.filter(community=community).aggregate(n=Sum("households"))["n"] or 0
     empty_buildings = (
         Building.objects.filter(community=community)
-        .annotate(units=Count("units"))
-        .filter(Q(units=0) | Q(households=0))
+        .annotate(n_units=Count("units"))
+        .filter(Q(n_units=0) | Q(households=0))
         .count()
     )
     values = {"r": registered, "h": community.households, "e": empty_buildings}

@@ -22,6 +22,14 @@ def audited(model=None):
     return wrap(model) if model is not None else wrap
 
 
+NOISE = frozenset({"updated_at"})
+
+
 def history_for(obj, limit: int = 200):
-    """Events of one object, newest first, with the diff to the previous event and context."""
-    return list(Events.objects.tracks(obj).order_by("-pgh_created_at", "-pgh_id")[:limit])
+    """Events of one object, newest first, with the diff to the previous event and context
+    (time stamps that change on every save are left out of the diff)."""
+    events = list(Events.objects.tracks(obj).order_by("-pgh_created_at", "-pgh_id")[:limit])
+    for event in events:
+        if event.pgh_diff:
+            event.pgh_diff = {k: v for k, v in event.pgh_diff.items() if k not in NOISE}
+    return events

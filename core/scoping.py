@@ -28,6 +28,8 @@ class Scope:
     perms_by_community: dict[int, frozenset[str]] = field(default_factory=dict)
     # permission strings granted anywhere (for the admin's model-level checks)
     all_perms: frozenset[str] = frozenset()
+    # street id -> permission strings held through street roles (for new communities)
+    perms_by_street: dict[int, frozenset[str]] = field(default_factory=dict)
 
 
 def _compute(user) -> Scope:
@@ -58,6 +60,7 @@ def _compute(user) -> Scope:
     )
     perms_by_community: dict[int, set[str]] = {cid: set() for cid in communities}
     all_perms: set[str] = set()
+    perms_by_street: dict[int, set[str]] = {}
     for role, street_id, community_id in RoleAssignment.objects.filter(user=user).values_list(
         "role", "street_id", "community_id"
     ):
@@ -65,6 +68,7 @@ def _compute(user) -> Scope:
         # A role counts only where guardian also grants access: the grant is the gate.
         if street_id is not None and street_id in street_ids:
             targets = [cid for cid, sid in communities.items() if sid == street_id]
+            perms_by_street.setdefault(street_id, set()).update(granted)
         elif community_id is not None and community_id in direct_ids:
             targets = [community_id]
         else:
@@ -77,6 +81,7 @@ def _compute(user) -> Scope:
         street_ids=frozenset(street_ids | set(communities.values())),
         perms_by_community={k: frozenset(v) for k, v in perms_by_community.items()},
         all_perms=frozenset(all_perms),
+        perms_by_street={k: frozenset(v) for k, v in perms_by_street.items()},
     )
 
 
@@ -154,5 +159,8 @@ def can(user, perm: str, obj=None) -> bool:
             for cid, perms in scope.perms_by_community.items()
             if cid in scope.community_ids
         )
+    if path == "self" and obj.pk is None:
+        # A community being created: decided by the street roles of its street.
+        return perm in scope.perms_by_street.get(obj.street_id, frozenset())
     cid = community_id_of(obj)
     return cid is not None and perm in scope.perms_by_community.get(cid, frozenset())

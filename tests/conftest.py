@@ -6,7 +6,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -34,9 +34,8 @@ def street(db):
 @pytest.fixture
 def two_communities(db):
     """Community A and community B in one street, and a user of each with full rights."""
-    from tests.factories import CommunityFactory, StreetFactory, user_with_role
-
     from core.models import Role
+    from tests.factories import CommunityFactory, StreetFactory, user_with_role
 
     street = StreetFactory()
     a = CommunityFactory(street=street, name="甲社区")
@@ -50,15 +49,10 @@ def two_communities(db):
     }
 
 
-def _database_url(settings_dict) -> str:
-    host = settings_dict.get("HOST") or ""
-    user = quote(settings_dict.get("USER") or "")
-    password = quote(settings_dict.get("PASSWORD") or "")
-    name = settings_dict["NAME"]
-    port = settings_dict.get("PORT") or ""
-    if host.startswith("/"):
-        return f"postgresql://{user}:{password}@/{name}?host={quote(host)}"
-    return f"postgresql://{user}:{password}@{host}:{port}/{name}"
+def _database_url(test_name: str) -> str:
+    """DATABASE_URL pointing at the test database pytest-django created."""
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    return urlunsplit(parts._replace(path=f"/{test_name}"))
 
 
 @pytest.fixture(scope="session")
@@ -72,7 +66,7 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": _database_url(connection.settings_dict),
+        "DATABASE_URL": _database_url(connection.settings_dict["NAME"]),
     }
     queue = f"test-{os.getpid()}"
     proc = subprocess.Popen(

@@ -106,7 +106,7 @@ def test_finding_keeps_the_value_that_applied_when_made():
         community=community, check_code="org12-office-area", run_date=day2
     )
     assert (first.status, first.params["office_area_min_old"]) == ("ok", "150.00")
-    assert (second.status, second.params["office_area_min_old"]) == ("violation", "200")
+    assert (second.status, second.params["office_area_min_old"]) == ("violation", "200.00")
     assert second.profile == profile
 
 
