@@ -49,7 +49,7 @@ class CommunityAdmin(RegistryAdmin):
     search_fields = ("name", "code", "address")
     list_select_related = ("street", "profile")
     readonly_fields = ("compliance_summary", "created_at", "updated_at")
-    actions = ["run_checks"]
+    actions = ["run_checks", "apply_street_profile"]
     fieldsets = (
         (None, {"fields": ("street", "name", "code", "profile", "is_active")}),
         (
@@ -122,6 +122,16 @@ class CommunityAdmin(RegistryAdmin):
             _("查看明细"),
             table,
         )
+
+    @admin.action(description=gettext_lazy("所选社区采用本街道默认政策参数方案"))
+    def apply_street_profile(self, request, queryset):
+        changed = 0
+        for community in queryset.select_related("street"):
+            if community.profile_id != community.street.default_profile_id:
+                community.profile_id = community.street.default_profile_id
+                registry_save(user=request.user, instance=community)
+                changed += 1
+        self.message_user(request, _("已更新 %(n)s 个社区的参数方案") % {"n": changed})
 
     @admin.action(description=gettext_lazy("对所选社区立即运行合规检查"))
     def run_checks(self, request, queryset):

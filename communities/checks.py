@@ -14,6 +14,7 @@ from communities.models import (
     AreaType,
     Building,
     BuildingGroup,
+    Compound,
     Facility,
     Membership,
     Organisation,
@@ -254,3 +255,44 @@ def access_checked(community, profile):
     if rectifying:
         return Result.warning(_("%(r)s 个进驻单位正在限期整改") % values)
     return Result.ok(_("进驻单位均已按年度检查"))
+
+
+@register(
+    "org1-structure",
+    rule_id="ORG-1",
+    title=gettext_lazy("社区组织体系"),
+    citation="000 第七条；001 第五条；002 四",
+)
+def structure(community, profile):
+    have = set(Organisation.objects.filter(community=community).values_list("kind", flat=True))
+    required = (OrgKind.PARTY, OrgKind.COMMITTEE, OrgKind.ASSEMBLY, OrgKind.COUNCIL)
+    missing = [str(k.label) for k in required if k not in have]
+    if missing:
+        return Result.violation(_("未登记：%(m)s") % {"m": "、".join(missing)})
+    return Result.ok(_("党组织、居委会、居民（代表）会议、议事会均已登记"))
+
+
+@register(
+    "org8-compounds",
+    rule_id="ORG-8",
+    title=gettext_lazy("小区业委会与物业管理"),
+    citation="001 第二十一至二十四条；004 二(四)4",
+)
+def compounds(community, profile):
+    rows = list(
+        Compound.objects.filter(community=community).annotate(
+            n_owners=Count("organisations", filter=Q(organisations__kind=OrgKind.OWNERS_COMMITTEE))
+        )
+    )
+    gaps = []
+    no_owners = [c.name for c in rows if c.n_owners == 0]
+    if no_owners:
+        gaps.append(_("未选举业主委员会：%(c)s") % {"c": "、".join(no_owners)})
+    unmanaged = [
+        c.name for c in rows if not c.has_professional_property and not c.property_manager_name
+    ]
+    if unmanaged:
+        gaps.append(_("无物业且未指定专人管理：%(c)s") % {"c": "、".join(unmanaged)})
+    if gaps:
+        return Result.warning("；".join(gaps))
+    return Result.ok(_("%(n)s 个小区均有业委会，物业管理有人负责") % {"n": len(rows)})

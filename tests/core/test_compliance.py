@@ -172,3 +172,26 @@ def test_failed_task_records_the_error_and_no_success():
     beat = TaskHeartbeat.objects.get(task_name=f"{__name__}.broken")
     assert beat.last_success_at is None
     assert "boom" in beat.last_error
+
+
+@pytest.mark.django_db
+def test_org1_structure_and_org8_compounds():
+    from tests.factories import CompoundFactory
+
+    community = CommunityFactory()
+    for kind in (OrgKind.PARTY, OrgKind.COMMITTEE, OrgKind.ASSEMBLY):
+        OrganisationFactory(community=community, kind=kind)
+    compound = CompoundFactory(community=community, has_professional_property=False)
+    compliance_run(community_ids=[community.pk])
+    structure = finding(community, "org1-structure")
+    assert structure.status == FindingStatus.VIOLATION and "议事会" in structure.message
+    compounds = finding(community, "org8-compounds")
+    assert compounds.status == FindingStatus.WARNING
+    assert "未选举业主委员会" in compounds.message and "未指定专人" in compounds.message
+    OrganisationFactory(community=community, kind=OrgKind.COUNCIL)
+    OrganisationFactory(community=community, kind=OrgKind.OWNERS_COMMITTEE, compound=compound)
+    compound.property_manager_name = "周管理"
+    compound.save()
+    compliance_run(community_ids=[community.pk])
+    assert finding(community, "org1-structure").status == FindingStatus.OK
+    assert finding(community, "org8-compounds").status == FindingStatus.OK
