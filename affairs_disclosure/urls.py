@@ -1,2 +1,9 @@
+from django.urls import path
+
+from affairs_disclosure import views
+
 app_name = "public"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("c/<int:pk>/", views.community, name="community"),
+]
