@@ -12,7 +12,12 @@ def exception_handler(exc, context):
     """Django ValidationErrors (raised by services and model clean()) become 400s with the
     field, the reason in the request's language and, for a rule, its stable rule id."""
     if isinstance(exc, DjangoValidationError):
-        detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        if hasattr(exc, "error_dict"):
+            detail = dict(exc.message_dict)
+            if "__all__" in detail:  # model-wide errors under DRF's usual key
+                detail["non_field_errors"] = detail.pop("__all__")
+        else:
+            detail = {"non_field_errors": exc.messages}
         rule = getattr(exc, "rule_id", None)
         if rule:
             detail = {**detail, "code": rule}

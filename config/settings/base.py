@@ -173,6 +173,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "街道办事处与社区的管理接口（按社区范围授权）",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {"CountWindowEnum": "core.models.CountWindow"},
 }
 
 # django-axes: lock an account+IP after repeated failures (issue #3 §4).
