@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.audit import audited
 from core.models import TimeStampedModel
+from core.validators import validate_image_size
 
 
 @audited
@@ -621,7 +622,14 @@ class Facility(TimeStampedModel):
     use_status = models.CharField(
         _("使用状态"), max_length=20, choices=UseStatus.choices, default=UseStatus.IN_USE
     )
-    photo = models.ImageField(_("照片"), upload_to="facilities/%Y/", null=True, blank=True)
+    photo = models.ImageField(
+        _("照片"),
+        upload_to="facilities/%Y/",
+        null=True,
+        blank=True,
+        validators=[validate_image_size],
+        help_text=_("ORG-12：用房登记附照片（004 二(二)2），JPG/PNG，不超过 5 MB"),
+    )
     handed_over_on = models.DateField(
         _("开发商移交日期"), null=True, blank=True, help_text=_("ORG-12：001 第二十八、二十九条")
     )

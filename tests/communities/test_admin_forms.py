@@ -129,3 +129,30 @@ def test_english_ui_gives_english_errors(client):
         HTTP_ACCEPT_LANGUAGE="en",
     )
     assert "Enter a number." in _errors(response)["area"]
+
+
+@pytest.mark.django_db
+def test_facility_photo_must_be_an_image_and_small(client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    community = CommunityFactory()
+    client.force_login(user_with_role(Role.COMMITTEE_DIRECTOR, community=community))
+    data = {"name": "活动室", "community": community.pk, "room_type": "activity", "area": "20"}
+    fake = SimpleUploadedFile("room.jpg", b"MZ\x90\x00 not an image", content_type="image/jpeg")
+    response = client.post(reverse("admin:communities_facility_add"), {**data, "photo": fake})
+    assert "photo" in _errors(response)
+    assert not Facility.objects.exists()
+
+
+def test_photo_size_limit_boundary():
+    from django.core.exceptions import ValidationError
+
+    from core.validators import MAX_IMAGE_BYTES, validate_image_size
+
+    class Upload:
+        def __init__(self, size):
+            self.size = size
+
+    validate_image_size(Upload(MAX_IMAGE_BYTES))
+    with pytest.raises(ValidationError, match="文件过大"):
+        validate_image_size(Upload(MAX_IMAGE_BYTES + 1))
