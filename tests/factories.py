@@ -12,6 +12,12 @@ PASSWORD = "pass12345!x"
 
 
 def default_profile():
+    # Presets come from a data migration; a transactional test's flush removes them, so
+    # load them again when a later test needs them.
+    if not PolicyProfile.objects.filter(code="default").exists():
+        from core.presets import load_presets
+
+        load_presets(PolicyProfile)
     return PolicyProfile.objects.get(code="default")
 
 
