@@ -2,6 +2,8 @@
 goes through communities.services, the same path as the admin and the portal, so no rule
 (ORG-2/ORG-3 seat caps, ORG-11 revocation, model constraints) can be bypassed."""
 
+from drf_spectacular.utils import extend_schema
+
 from communities import models as m
 from communities import serializers as s
 from communities.services import registry_delete, registry_save
@@ -26,6 +28,7 @@ class RegistryViewSet(ScopedModelViewSet):
         registry_delete(user=self.request.user, instance=instance)
 
 
+@extend_schema(tags=["街道与社区"])
 class StreetViewSet(ScopedReadOnlyViewSet):
     queryset = m.Street.objects.all()
     serializer_class = s.StreetSerializer
@@ -34,6 +37,7 @@ class StreetViewSet(ScopedReadOnlyViewSet):
     ordering_fields = ["name", "district"]
 
 
+@extend_schema(tags=["街道与社区"])
 class CommunityViewSet(RegistryViewSet):
     queryset = m.Community.objects.select_related("street")
     serializer_class = s.CommunitySerializer
@@ -42,6 +46,7 @@ class CommunityViewSet(RegistryViewSet):
     ordering_fields = ["name", "households", "founded_on"]
 
 
+@extend_schema(tags=["街道与社区"])
 class CommunityDecisionViewSet(RegistryViewSet):
     queryset = m.CommunityDecision.objects.select_related("community")
     serializer_class = s.CommunityDecisionSerializer
@@ -50,6 +55,7 @@ class CommunityDecisionViewSet(RegistryViewSet):
     ordering_fields = ["decided_on", "filed_on"]
 
 
+@extend_schema(tags=["组织体系"])
 class OrganisationViewSet(RegistryViewSet):
     queryset = m.Organisation.objects.select_related("community")
     serializer_class = s.OrganisationSerializer
@@ -58,6 +64,7 @@ class OrganisationViewSet(RegistryViewSet):
     ordering_fields = ["name", "kind", "established_on", "term_ends_on"]
 
 
+@extend_schema(tags=["组织体系"])
 class MembershipViewSet(RegistryViewSet):
     queryset = m.Membership.objects.select_related("community", "organisation")
     serializer_class = s.MembershipSerializer
@@ -66,6 +73,7 @@ class MembershipViewSet(RegistryViewSet):
     ordering_fields = ["person_name", "position", "started_on", "ended_on"]
 
 
+@extend_schema(tags=["组织体系"])
 class SubCommitteeViewSet(RegistryViewSet):
     queryset = m.SubCommittee.objects.select_related("community")
     serializer_class = s.SubCommitteeSerializer
@@ -74,6 +82,7 @@ class SubCommitteeViewSet(RegistryViewSet):
     ordering_fields = ["kind", "established_on"]
 
 
+@extend_schema(tags=["组织体系"])
 class CompoundViewSet(RegistryViewSet):
     queryset = m.Compound.objects.select_related("community")
     serializer_class = s.CompoundSerializer
@@ -86,6 +95,7 @@ class CompoundViewSet(RegistryViewSet):
     ordering_fields = ["name", "households", "joint_meeting_last_held"]
 
 
+@extend_schema(tags=["网格"])
 class ResidentsGroupViewSet(RegistryViewSet):
     queryset = m.ResidentsGroup.objects.select_related("community")
     serializer_class = s.ResidentsGroupSerializer
@@ -94,6 +104,7 @@ class ResidentsGroupViewSet(RegistryViewSet):
     ordering_fields = ["sort_order", "name", "households"]
 
 
+@extend_schema(tags=["网格"])
 class BuildingGroupViewSet(RegistryViewSet):
     queryset = m.BuildingGroup.objects.select_related("community")
     serializer_class = s.BuildingGroupSerializer
@@ -102,6 +113,7 @@ class BuildingGroupViewSet(RegistryViewSet):
     ordering_fields = ["sort_order", "name", "households"]
 
 
+@extend_schema(tags=["网格"])
 class BuildingViewSet(RegistryViewSet):
     queryset = m.Building.objects.select_related("community")
     serializer_class = s.BuildingSerializer
@@ -110,6 +122,7 @@ class BuildingViewSet(RegistryViewSet):
     ordering_fields = ["sort_order", "name", "households"]
 
 
+@extend_schema(tags=["网格"])
 class UnitViewSet(RegistryViewSet):
     queryset = m.Unit.objects.select_related("community")
     serializer_class = s.UnitSerializer
@@ -118,6 +131,7 @@ class UnitViewSet(RegistryViewSet):
     ordering_fields = ["sort_order", "name", "households"]
 
 
+@extend_schema(tags=["社区用房与设施"])
 class FacilityViewSet(RegistryViewSet):
     queryset = m.Facility.objects.select_related("community")
     serializer_class = s.FacilitySerializer
@@ -132,6 +146,7 @@ class FacilityViewSet(RegistryViewSet):
     ordering_fields = ["name", "room_type", "area", "handed_over_on"]
 
 
+@extend_schema(tags=["社区准入"])
 class AccessRecordViewSet(RegistryViewSet):
     queryset = m.AccessRecord.objects.select_related("community")
     serializer_class = s.AccessRecordSerializer
@@ -140,6 +155,7 @@ class AccessRecordViewSet(RegistryViewSet):
     ordering_fields = ["department", "approved_on", "valid_until", "funding"]
 
 
+@extend_schema(tags=["社区准入"])
 class AccessCheckViewSet(RegistryViewSet):
     queryset = m.AccessCheck.objects.select_related("community")
     serializer_class = s.AccessCheckSerializer

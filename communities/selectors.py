@@ -234,15 +234,20 @@ def public_street_list() -> QuerySet[Street]:
 
 
 def public_community_get(*, pk: int) -> Community:
-    """An active community with its residents' committee (`committees`) and the committee's
-    current members, sorted by position (DISC-1(1)); Http404 for inactive or unknown ids."""
+    """An active community with what DISC-1(1) (003 四(二)) makes public: its residents'
+    committee (`committees`) with the current members sorted by position and the committee's
+    contact, and its sub-committees with their convenors (division of work). Http404 for
+    inactive or unknown ids. Members' own phone numbers are not public."""
     committee = Organisation.objects.filter(kind=OrgKind.COMMITTEE).prefetch_related(
         _current_members()
     )
     community = get_object_or_404(
         Community.objects.filter(is_active=True)
         .select_related("street")
-        .prefetch_related(Prefetch("organisations", queryset=committee, to_attr="committees")),
+        .prefetch_related(
+            Prefetch("organisations", queryset=committee, to_attr="committees"),
+            Prefetch("subcommittees", queryset=SubCommittee.objects.order_by("kind")),
+        ),
         pk=pk,
     )
     for organisation in community.committees:

@@ -1,11 +1,25 @@
 """DRF glue shared by every app's API: scoped viewsets, permission class, error shape."""
 
+import re
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, permissions, viewsets
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.errors import RuleViolation
 from core.scoping import can, scoped
+
+RULE_PREFIX = re.compile(r"^\[([A-Z]+-\d+)\]")
+
+
+def _rule_in(messages):
+    """Constraint and clean() messages start with their rule id ("[ORG-12] ..."): give the
+    API error the same stable code a RuleViolation has."""
+    for message in messages:
+        match = RULE_PREFIX.match(str(message))
+        if match:
+            return match.group(1)
+    return None
 
 
 def exception_handler(exc, context):
@@ -18,7 +32,7 @@ def exception_handler(exc, context):
                 detail["non_field_errors"] = detail.pop("__all__")
         else:
             detail = {"non_field_errors": exc.messages}
-        rule = getattr(exc, "rule_id", None)
+        rule = getattr(exc, "rule_id", None) or _rule_in(exc.messages)
         if rule:
             detail = {**detail, "code": rule}
         exc = exceptions.ValidationError(detail=detail)

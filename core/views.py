@@ -3,13 +3,15 @@ the login page. Mobile-first templates in templates/portal/."""
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 
-from communities.selectors import community_detail_get, community_get
+from communities.selectors import community_detail_get, community_get, community_list
 from core.forms import FindingFilterForm
 from core.models import FindingStatus
+from core.scoping import can
 from core.selectors import compliance_matrix
 
 
@@ -43,9 +45,16 @@ def _by_severity(pairs):
 
 @login_required
 def home(request):
-    """Communities in the user's scope with the latest run's violations and warnings."""
-    matrix = compliance_matrix(user=request.user)
-    return render(request, "portal/home.html", {"rows": matrix.rows})
+    """Every community in the user's scope with the latest run's violations and warnings.
+    Abolished communities are listed too (marked, without counts: they are not checked)."""
+    communities = community_list(user=request.user)
+    counts = {
+        row.community.pk: row.counts
+        for row in compliance_matrix(user=request.user).rows
+        if any(row.cells)  # never checked yet: no counts rather than misleading zeros
+    }
+    rows = [{"community": c, "counts": counts.get(c.pk)} for c in communities]
+    return render(request, "portal/home.html", {"rows": rows})
 
 
 def _latest_findings(user, community):
@@ -55,19 +64,38 @@ def _latest_findings(user, community):
     return _by_severity(matrix.rows[0].pairs)
 
 
+# Sections of the community page and the permission each needs: a role that may not view
+# a model in this community (core.roles, e.g. grid workers and organisations) does not see it.
+_SECTIONS = {
+    "organisations": "communities.view_organisation",
+    "subcommittees": "communities.view_subcommittee",
+    "grid": "communities.view_residentsgroup",
+    "compounds": "communities.view_compound",
+    "facilities": "communities.view_facility",
+    "findings": "core.view_compliancefinding",
+}
+
+
 @login_required
 def community(request, pk):
     """One community: organisations and current members (ORG-1..3), sub-committees (ORG-4),
-    grid (ORG-5), facilities (ORG-12) and the latest compliance findings."""
+    grid (ORG-5), compounds (ORG-7/8), facilities (ORG-12) and the latest compliance findings
+    with rule id and citation."""
     obj = community_detail_get(user=request.user, pk=pk)
-    pairs = [pair for pair in _latest_findings(request.user, obj) if pair[1] is not None]
-    return render(request, "portal/community.html", {"community": obj, "pairs": pairs})
+    show = {name: can(request.user, perm, obj) for name, perm in _SECTIONS.items()}
+    pairs = []
+    if show["findings"]:
+        pairs = [pair for pair in _latest_findings(request.user, obj) if pair[1] is not None]
+    context = {"community": obj, "pairs": pairs, "show": show}
+    return render(request, "portal/community.html", context)
 
 
 @login_required
 def findings(request, pk):
     """Latest finding of every check for one community, filterable by conclusion and rule."""
     obj = community_get(user=request.user, pk=pk)
+    if not can(request.user, _SECTIONS["findings"], obj):
+        raise PermissionDenied
     form = FindingFilterForm(request.GET or None)
     pairs = form.apply(_latest_findings(request.user, obj))
     return render(request, "portal/findings.html", {"community": obj, "pairs": pairs, "form": form})

@@ -1,24 +1,66 @@
-"""factory_boy factories, one per model of core and communities."""
+"""factory_boy factories, one per model of core and communities.
 
+Rows under a parent (a unit under its building, a seat under its organisation, ...) always
+share the parent's community. Any of these works and stays consistent:
+
+    UnitFactory()                          # a new community, grid and all
+    UnitFactory(community=c)               # the whole chain in community c
+    UnitFactory(building=b)                # community taken from b
+    UnitFactory(building__community=c)     # the same as community=c
+
+Role grants go through core.services.role_assign (RoleAssignmentFactory, user_with_role), so
+the django-guardian grant and is_staff are set exactly as in production.
+"""
+
+import datetime as dt
 from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from communities import models as m
-from core.models import PolicyProfile
+from core.models import (
+    STREET_ROLES,
+    ComplianceFinding,
+    PolicyProfile,
+    Role,
+    RoleAssignment,
+    TaskHeartbeat,
+)
 
 PASSWORD = "pass12345!x"
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董程曹袁邓许沈曾彭吕苏卢蒋"
+GIVEN_1 = "建志国海晓春秀玉淑丽桂文明永德立红金亚雪晶慧佳俊宏振凤静艳丹庆"
+GIVEN_2 = "华军平明伟芳英霞敏杰涛强磊斌勇刚燕娟琳颖婷超鹏飞宇萍梅兰荣辉"
+
+
+def person_name(n: int) -> tuple[str, str]:
+    """A Chinese-looking (surname, given name) for sequence number n."""
+    given = GIVEN_1[(n * 7) % len(GIVEN_1)] + GIVEN_2[(n * 11) % len(GIVEN_2)]
+    return SURNAMES[n % len(SURNAMES)], given
 
 
 def default_profile():
-    # Presets come from a data migration; a transactional test's flush removes them, so
-    # load them again when a later test needs them.
+    """The `default` preset (created by core/migrations/0002). A transactional test's flush
+    removes the presets, so a later test loads them again."""
     if not PolicyProfile.objects.filter(code="default").exists():
         from core.presets import load_presets
 
         load_presets(PolicyProfile)
     return PolicyProfile.objects.get(code="default")
+
+
+class PolicyProfileFactory(factory.django.DjangoModelFactory):
+    """PolicyProfileFactory() is the `default` preset; pass a new code for a fresh profile
+    with the model's default values."""
+
+    class Meta:
+        model = PolicyProfile
+        django_get_or_create = ("code",)
+
+    code = "default"
+    name = factory.Sequence(lambda n: f"测试方案{n}")
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -27,14 +69,14 @@ class UserFactory(factory.django.DjangoModelFactory):
         skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
-    last_name = factory.Sequence(lambda n: "张王李赵刘陈杨黄"[n % 8])
-    first_name = factory.Sequence(lambda n: f"测试{n}")
+    last_name = factory.Sequence(lambda n: person_name(n)[0])
+    first_name = factory.Sequence(lambda n: person_name(n)[1])
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
-    @factory.post_generation
-    def _save(obj, create, extracted, **kwargs):
-        if create:
-            obj.save()
+    @classmethod
+    def _after_postgeneration(cls, instance, create, results=None):
+        if create and results:
+            instance.save(update_fields=["password"])
 
 
 class StreetFactory(factory.django.DjangoModelFactory):
@@ -44,7 +86,7 @@ class StreetFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"测试街道{n}")
     district = "朝阳区"
     city = "长春市"
-    default_profile = factory.LazyFunction(default_profile)
+    default_profile = factory.SubFactory(PolicyProfileFactory)
 
 
 class CommunityFactory(factory.django.DjangoModelFactory):
@@ -55,144 +97,217 @@ class CommunityFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"测试社区{n}")
     households = 3000
     area_type = m.AreaType.OLD
-    profile = factory.LazyFunction(default_profile)
+    # A new community takes its street's default profile (the `default` preset).
+    profile = factory.LazyAttribute(lambda o: o.street.default_profile)
     address = factory.Sequence(lambda n: f"幸福路{n}号")
     phone = "0431-88880000"
 
 
-class CommunityDecisionFactory(factory.django.DjangoModelFactory):
+class InCommunity(factory.django.DjangoModelFactory):
+    """A row under a parent: the community comes from the parent when the parent (or its
+    community) is given, and the parent is made in the row's community otherwise."""
+
+    class Meta:
+        abstract = True
+
+    _parent = ""  # name of the parent field, "" for rows directly under a community
+
+    community = factory.SubFactory(CommunityFactory)
+
+    @classmethod
+    def _consistent(cls, kwargs):
+        parent = cls._parent
+        if parent and "community" not in kwargs:
+            if kwargs.get(parent) is not None:
+                kwargs["community"] = kwargs[parent].community
+            elif f"{parent}__community" in kwargs:
+                kwargs["community"] = kwargs[f"{parent}__community"]
+        return kwargs
+
+    @classmethod
+    def build(cls, **kwargs):
+        return super().build(**cls._consistent(kwargs))
+
+    @classmethod
+    def create(cls, **kwargs):
+        return super().create(**cls._consistent(kwargs))
+
+
+def same_community(factory_class):
+    """The parent, made in the child's community."""
+    return factory.SubFactory(factory_class, community=factory.SelfAttribute("..community"))
+
+
+class CommunityDecisionFactory(InCommunity):
     class Meta:
         model = m.CommunityDecision
 
-    community = factory.SubFactory(CommunityFactory)
     kind = m.DecisionKind.CREATE
-    decided_on = "2019-05-01"
-    authority = "朝阳区人民政府"
-    doc_no = factory.Sequence(lambda n: f"朝府发〔2019〕{n}号")
+    decided_on = dt.date(2019, 5, 1)
+    authority = "长春市朝阳区人民政府"
+    doc_no = factory.Sequence(lambda n: f"朝府发〔2019〕{n + 1}号")
+    filed_on = dt.date(2019, 5, 20)
 
 
-class CompoundFactory(factory.django.DjangoModelFactory):
+class CompoundFactory(InCommunity):
     class Meta:
         model = m.Compound
 
-    community = factory.SubFactory(CommunityFactory)
     name = factory.Sequence(lambda n: f"阳光小区{n}")
     households = 500
 
 
-class OrganisationFactory(factory.django.DjangoModelFactory):
+class OrganisationFactory(InCommunity):
     class Meta:
         model = m.Organisation
 
-    community = factory.SubFactory(CommunityFactory)
     kind = m.OrgKind.SOCIAL_ORG
     name = factory.Sequence(lambda n: f"社区组织{n}")
 
 
-class MembershipFactory(factory.django.DjangoModelFactory):
+class MembershipFactory(InCommunity):
     class Meta:
         model = m.Membership
 
-    organisation = factory.SubFactory(OrganisationFactory)
-    community = factory.SelfAttribute("organisation.community")
-    person_name = factory.Sequence(lambda n: f"成员{n}")
+    _parent = "organisation"
+    organisation = same_community(OrganisationFactory)
+    person_name = factory.Sequence(lambda n: "".join(person_name(n)))
     position = m.Position.MEMBER
 
 
-class SubCommitteeFactory(factory.django.DjangoModelFactory):
+class SubCommitteeFactory(InCommunity):
     class Meta:
         model = m.SubCommittee
 
-    community = factory.SubFactory(CommunityFactory)
     kind = m.SubCommitteeKind.MEDIATION
-    convenor = "王调解"
+    convenor = factory.Sequence(lambda n: "".join(person_name(n)))
 
 
-class ResidentsGroupFactory(factory.django.DjangoModelFactory):
+class ResidentsGroupFactory(InCommunity):
     class Meta:
         model = m.ResidentsGroup
 
-    community = factory.SubFactory(CommunityFactory)
-    name = factory.Sequence(lambda n: f"第{n}居民小组")
-    leader_name = "李组长"
+    name = factory.Sequence(lambda n: f"第{n + 1}居民小组")
+    leader_name = factory.Sequence(lambda n: "".join(person_name(n)))
     households = 100
 
 
-class BuildingGroupFactory(factory.django.DjangoModelFactory):
+class BuildingGroupFactory(InCommunity):
     class Meta:
         model = m.BuildingGroup
 
-    residents_group = factory.SubFactory(ResidentsGroupFactory)
-    community = factory.SelfAttribute("residents_group.community")
-    name = factory.Sequence(lambda n: f"楼群{n}")
-    leader_name = "赵楼长"
+    _parent = "residents_group"
+    residents_group = same_community(ResidentsGroupFactory)
+    name = factory.Sequence(lambda n: f"{n + 1}号楼群")
+    leader_name = factory.Sequence(lambda n: "".join(person_name(n + 7)))
 
 
-class BuildingFactory(factory.django.DjangoModelFactory):
+class BuildingFactory(InCommunity):
     class Meta:
         model = m.Building
 
-    building_group = factory.SubFactory(
-        BuildingGroupFactory,
-        residents_group__community=factory.SelfAttribute("...community"),
-    )
-    community = factory.SubFactory(CommunityFactory)
-    name = factory.Sequence(lambda n: f"{n}号楼")
-    leader_name = "孙栋长"
+    _parent = "building_group"
+    building_group = same_community(BuildingGroupFactory)
+    name = factory.Sequence(lambda n: f"{n + 1}号楼")
+    leader_name = factory.Sequence(lambda n: "".join(person_name(n + 13)))
     households = 36
 
 
-class UnitFactory(factory.django.DjangoModelFactory):
+class UnitFactory(InCommunity):
     class Meta:
         model = m.Unit
 
-    building = factory.SubFactory(BuildingFactory)
-    community = factory.SelfAttribute("building.community")
-    name = factory.Sequence(lambda n: f"{n}单元")
+    _parent = "building"
+    building = same_community(BuildingFactory)
+    name = factory.Sequence(lambda n: f"{n + 1}单元")
     households = 12
 
 
-class FacilityFactory(factory.django.DjangoModelFactory):
+class FacilityFactory(InCommunity):
     class Meta:
         model = m.Facility
 
-    community = factory.SubFactory(CommunityFactory)
     name = factory.Sequence(lambda n: f"活动室{n}")
     room_type = m.RoomType.ACTIVITY
     area = Decimal("60.00")
 
 
-class AccessRecordFactory(factory.django.DjangoModelFactory):
+class AccessRecordFactory(InCommunity):
     class Meta:
         model = m.AccessRecord
 
-    community = factory.SubFactory(CommunityFactory)
-    department = factory.Sequence(lambda n: f"区职能部门{n}")
-    approved_on = "2024-03-01"
+    department = factory.Sequence(lambda n: f"朝阳区职能部门{n}")
+    approved_on = dt.date(2024, 3, 1)
     funding = Decimal("5000.00")
 
 
-class AccessCheckFactory(factory.django.DjangoModelFactory):
+class AccessCheckFactory(InCommunity):
     class Meta:
         model = m.AccessCheck
 
-    access = factory.SubFactory(AccessRecordFactory)
-    community = factory.SelfAttribute("access.community")
+    _parent = "access"
+    access = same_community(AccessRecordFactory)
     year = 2025
     result = m.CheckResult.PASS
 
 
+class RoleAssignmentFactory(factory.django.DjangoModelFactory):
+    """Created through core.services.role_assign (guardian grant, is_staff). A street role
+    gets a street, a community role a community."""
+
+    class Meta:
+        model = RoleAssignment
+
+    class Params:
+        at_street = factory.LazyAttribute(lambda o: o.role in STREET_ROLES)
+
+    user = factory.SubFactory(UserFactory)
+    role = Role.COMMITTEE_DIRECTOR
+    street = factory.Maybe("at_street", factory.SubFactory(StreetFactory), None)
+    community = factory.Maybe("at_street", None, factory.SubFactory(CommunityFactory))
+
+    @classmethod
+    def _create(cls, model_class, **kwargs):
+        from core.services import role_assign
+
+        return role_assign(by=None, **kwargs)
+
+
+class ComplianceFindingFactory(InCommunity):
+    class Meta:
+        model = ComplianceFinding
+
+    check_code = "org2-party-size"
+    rule_id = "ORG-2"
+    run_date = factory.LazyFunction(timezone.localdate)
+    status = "ok"
+    message = "党组织委员会 7 人，在 5—9 人之间"
+    citation = "001 第八条"
+    profile = factory.SelfAttribute("community.profile")
+    params = factory.LazyAttribute(
+        lambda o: o.profile.snapshot(("party_committee_min", "party_committee_max"))
+    )
+
+
+class TaskHeartbeatFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TaskHeartbeat
+
+    task_name = factory.Sequence(lambda n: f"core.tasks.demo_task_{n}")
+    last_success_at = factory.LazyFunction(timezone.now)
+    runs = 1
+
+
 def user_with_role(role, *, community=None, street=None, username=None):
     """A user holding one role, granted through the service (guardian grant included)."""
-    from core.models import STREET_ROLES
-    from core.services import role_assign
-
     kwargs = {"username": username} if username else {}
     user = UserFactory(**kwargs)
     if role in STREET_ROLES:
         street = street or (community.street if community else StreetFactory())
-        role_assign(by=None, user=user, role=role, street=street)
+        RoleAssignmentFactory(user=user, role=role, street=street, community=None)
     else:
-        role_assign(by=None, user=user, role=role, community=community or CommunityFactory())
+        RoleAssignmentFactory(
+            user=user, role=role, street=None, community=community or CommunityFactory()
+        )
     user.refresh_from_db()
     return user

@@ -145,7 +145,7 @@ def test_public_room_rented_refused_by_api(api, ab):
         format="json",
     )
     assert response.status_code == 400
-    assert "ORG-12" in str(response.json())
+    assert response.json()["code"] == "ORG-12"
     ab["fac_a"].refresh_from_db()
     assert ab["fac_a"].use_status == "in_use"
 
