@@ -32,20 +32,18 @@ def street(db):
 
 
 @pytest.fixture
-def two_communities(db):
-    """Community A and community B in one street, and a user of each with full rights."""
+def ab(db):
+    """Community A and community B, a committee director of A, and a room in each."""
     from core.models import Role
-    from tests.factories import CommunityFactory, StreetFactory, user_with_role
+    from tests.factories import CommunityFactory, FacilityFactory, user_with_role
 
-    street = StreetFactory()
-    a = CommunityFactory(street=street, name="甲社区")
-    b = CommunityFactory(street=street, name="乙社区")
+    a, b = CommunityFactory(name="甲社区"), CommunityFactory(name="乙社区")
     return {
-        "street": street,
         "a": a,
         "b": b,
         "user_a": user_with_role(Role.COMMITTEE_DIRECTOR, community=a),
-        "user_b": user_with_role(Role.COMMITTEE_DIRECTOR, community=b),
+        "fac_a": FacilityFactory(community=a, name="甲活动室"),
+        "fac_b": FacilityFactory(community=b, name="乙活动室"),
     }
 
 

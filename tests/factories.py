@@ -20,6 +20,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from communities import models as m
+from core.demo import person_name
 from core.models import (
     STREET_ROLES,
     ComplianceFinding,
@@ -30,15 +31,6 @@ from core.models import (
 )
 
 PASSWORD = "pass12345!x"
-SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董程曹袁邓许沈曾彭吕苏卢蒋"
-GIVEN_1 = "建志国海晓春秀玉淑丽桂文明永德立红金亚雪晶慧佳俊宏振凤静艳丹庆"
-GIVEN_2 = "华军平明伟芳英霞敏杰涛强磊斌勇刚燕娟琳颖婷超鹏飞宇萍梅兰荣辉"
-
-
-def person_name(n: int) -> tuple[str, str]:
-    """A Chinese-looking (surname, given name) for sequence number n."""
-    given = GIVEN_1[(n * 7) % len(GIVEN_1)] + GIVEN_2[(n * 11) % len(GIVEN_2)]
-    return SURNAMES[n % len(SURNAMES)], given
 
 
 def default_profile():

@@ -24,18 +24,6 @@ def api():
     return APIClient()
 
 
-@pytest.fixture
-def ab(db):
-    a, b = CommunityFactory(name="甲社区"), CommunityFactory(name="乙社区")
-    return {
-        "a": a,
-        "b": b,
-        "user_a": user_with_role(Role.COMMITTEE_DIRECTOR, community=a),
-        "fac_a": FacilityFactory(community=a, name="甲活动室"),
-        "fac_b": FacilityFactory(community=b, name="乙活动室"),
-    }
-
-
 @pytest.mark.django_db
 def test_anonymous_gets_nothing(api, ab):
     assert api.get("/api/v1/facilities/").status_code in (401, 403)

@@ -66,8 +66,8 @@ def test_history_is_not_editable_through_the_admin(admin_client):
 
 
 @pytest.mark.django_db
-def test_history_of_another_communitys_object_is_404(client, two_communities):
-    facility_b = FacilityFactory(community=two_communities["b"])
-    client.force_login(two_communities["user_a"])
+def test_history_of_another_communitys_object_is_404(client, ab):
+    facility_b = FacilityFactory(community=ab["b"])
+    client.force_login(ab["user_a"])
     url = reverse("admin:communities_facility_history", args=[facility_b.pk])
     assert client.get(url).status_code == 404

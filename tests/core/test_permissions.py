@@ -172,18 +172,6 @@ def test_a_role_without_the_guardian_grant_gives_no_access():
 # --- cross-community through the admin -------------------------------------------------
 
 
-@pytest.fixture
-def ab(db):
-    a, b = CommunityFactory(name="甲社区"), CommunityFactory(name="乙社区")
-    return {
-        "a": a,
-        "b": b,
-        "user_a": user_with_role(Role.COMMITTEE_DIRECTOR, community=a),
-        "fac_a": FacilityFactory(community=a, name="甲活动室"),
-        "fac_b": FacilityFactory(community=b, name="乙活动室"),
-    }
-
-
 @pytest.mark.django_db
 def test_admin_list_shows_only_own_community(client, ab):
     client.force_login(ab["user_a"])
