@@ -35,9 +35,10 @@ GRID = (
     "communities.unit",
 )
 FACILITIES = ("communities.facility",)
+STAFFING = ("staffing.worker", "staffing.postterm", "staffing.staffingreason")
 READ_ONLY = ("core.compliancefinding", "core.taskheartbeat")
 
-EVERYTHING = STREET_REGISTRY + ORGANISATION + GRID + FACILITIES + READ_ONLY
+EVERYTHING = STREET_REGISTRY + ORGANISATION + GRID + FACILITIES + STAFFING + READ_ONLY
 
 
 def _grant(models, actions):
@@ -47,7 +48,7 @@ def _grant(models, actions):
 _view_all = _grant(EVERYTHING, (VIEW,))
 
 ROLE_GRANTS: dict[str, set[tuple[str, str]]] = {
-    Role.STREET_ADMIN: _grant(STREET_REGISTRY + ORGANISATION + GRID + FACILITIES, ALL)
+    Role.STREET_ADMIN: _grant(STREET_REGISTRY + ORGANISATION + GRID + FACILITIES + STAFFING, ALL)
     | _grant(READ_ONLY, (VIEW,))
     | _grant(("auth.user",), EDIT),
     Role.SOCIAL_AFFAIRS_CHIEF: _view_all | _grant(("communities.accesscheck",), EDIT),
@@ -55,11 +56,11 @@ ROLE_GRANTS: dict[str, set[tuple[str, str]]] = {
     Role.STREET_PRINCIPAL: set(_view_all),
     Role.SUPERVISION_MEMBER: set(_view_all),
     Role.PARTY_SECRETARY: _view_all - _grant(("core.roleassignment",), (VIEW,))
-    | _grant(ORGANISATION + GRID + FACILITIES, ALL),
+    | _grant(ORGANISATION + GRID + FACILITIES + STAFFING, ALL),
     Role.COMMITTEE_DIRECTOR: _view_all - _grant(("core.roleassignment",), (VIEW,))
-    | _grant(ORGANISATION + GRID + FACILITIES, ALL),
+    | _grant(ORGANISATION + GRID + FACILITIES + STAFFING, ALL),
     Role.DEPUTY: _view_all - _grant(("core.roleassignment",), (VIEW,))
-    | _grant(ORGANISATION + GRID + FACILITIES, EDIT),
+    | _grant(ORGANISATION + GRID + FACILITIES + STAFFING, EDIT),
     Role.GRID_WORKER: _grant(
         ("communities.community", "communities.street") + GRID + READ_ONLY[:1], (VIEW,)
     )

@@ -1,1 +1,200 @@
-"""Models arrive with this chapter's issue."""
+"""Community workers (社区工作者), the posts they hold and their terms (STAFF-1/3/4/8/9)."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from communities.models import Community
+from core.audit import audited
+from core.models import TimeStampedModel
+
+
+class Gender(models.TextChoices):
+    MALE = "male", _("男")
+    FEMALE = "female", _("女")
+
+
+class Source(models.TextChoices):
+    """STAFF-3 (002 四(二)): where community workers come from."""
+
+    RETAINED = "retained", _("原有留用人员")
+    SECONDED_CADRE = "seconded_cadre", _("下派（退居二线）干部")
+    RECRUITED_GRADUATE = "recruited_graduate", _("公开招聘（高校毕业生）")
+    RECRUITED_VETERAN = "recruited_veteran", _("公开招聘（退役军人）")
+    RECRUITED_LAID_OFF = "recruited_laid_off", _("公开招聘（下岗失业人员）")
+    OTHER = "other", _("其他")
+
+
+class Post(models.TextChoices):
+    """Posts in the party organisation, the residents' committee, owners' committees and
+    the service staff. One person may hold several (STAFF-9) except STAFF-8 pairs."""
+
+    PARTY_SECRETARY = "party_secretary", _("党组织书记")
+    PARTY_DEPUTY_SECRETARY = "party_deputy_secretary", _("党组织副书记")
+    PARTY_MEMBER = "party_member", _("党组织委员")
+    COMMITTEE_DIRECTOR = "committee_director", _("居委会主任")
+    COMMITTEE_DEPUTY_DIRECTOR = "committee_deputy_director", _("居委会副主任")
+    COMMITTEE_MEMBER = "committee_member", _("居委会委员")
+    OWNERS_COMMITTEE_MEMBER = "owners_committee_member", _("业主委员会委员")
+    ACCOUNTANT = "accountant", _("会计")
+    CASHIER = "cashier", _("出纳")
+    SERVICE_STAFF = "service_staff", _("社区服务站（室）工作人员")
+    GRID_WORKER = "grid_worker", _("网格员")
+
+
+class Selection(models.TextChoices):
+    """How a term began (STAFF-4: on expiry, re-selection)."""
+
+    ELECTED = "elected", _("选举产生")
+    APPOINTED = "appointed", _("任命（委派）")
+    RECRUITED = "recruited", _("公开招聘")
+    ACTING = "acting", _("代理（临时负责）")
+    OTHER = "other", _("其他")
+
+
+@audited
+class Worker(TimeStampedModel):
+    """A community worker (社区工作者): a person, optionally with a system login."""
+
+    community = models.ForeignKey(
+        Community, on_delete=models.PROTECT, related_name="workers", verbose_name=_("社区")
+    )
+    name = models.CharField(_("姓名"), max_length=50)
+    gender = models.CharField(_("性别"), max_length=10, choices=Gender.choices, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=40, blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="worker",
+        verbose_name=_("系统账号"),
+    )
+    source = models.CharField(
+        _("人员来源"),
+        max_length=30,
+        choices=Source.choices,
+        default=Source.OTHER,
+        help_text=_("STAFF-3：002 四(二) 原有留用、下派干部、公开招聘"),
+    )
+    is_full_time = models.BooleanField(
+        _("专职"), default=True, help_text=_("STAFF-1：计入社区工作者配备人数")
+    )
+    hired_on = models.DateField(_("入职日期"), null=True, blank=True)
+    left_on = models.DateField(
+        _("离职日期"), null=True, blank=True, help_text=_("STAFF-1：已离职人员不计入配备人数")
+    )
+
+    class Meta:
+        verbose_name = _("社区工作者")
+        verbose_name_plural = _("社区工作者")
+        ordering = ["community_id", "name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(left_on__isnull=True)
+                | Q(hired_on__isnull=True)
+                | Q(left_on__gte=F("hired_on")),
+                name="worker_left_after_hired",
+                violation_error_message=_("离职日期不能早于入职日期"),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if self.hired_on and self.left_on and self.left_on < self.hired_on:
+            raise ValidationError({"left_on": _("离职日期不能早于入职日期")})
+
+
+@audited
+class PostTerm(TimeStampedModel):
+    """One term of one worker in one post (STAFF-4). Several current posts per worker are
+    allowed (STAFF-9) unless incompatible (STAFF-8, checked in staffing.services)."""
+
+    parent_field = "worker"
+
+    community = models.ForeignKey(
+        Community, on_delete=models.PROTECT, related_name="post_terms", verbose_name=_("社区")
+    )
+    worker = models.ForeignKey(
+        Worker, on_delete=models.CASCADE, related_name="terms", verbose_name=_("社区工作者")
+    )
+    post = models.CharField(
+        _("职务"),
+        max_length=30,
+        choices=Post.choices,
+        help_text=_("STAFF-8：书记、主任不得兼任会计、出纳；STAFF-9：鼓励交叉任职"),
+    )
+    starts_on = models.DateField(_("任期开始"))
+    ends_on = models.DateField(
+        _("任期届满"), null=True, blank=True, help_text=_("STAFF-4：届满前提示换届或续聘")
+    )
+    selection = models.CharField(
+        _("产生方式"), max_length=20, choices=Selection.choices, default=Selection.ELECTED
+    )
+    reappointed = models.BooleanField(
+        _("届满后续任"),
+        null=True,
+        blank=True,
+        help_text=_("STAFF-4：002 四(二) 届满未续任的，补贴和待遇相应终止"),
+    )
+    note = models.TextField(_("备注"), blank=True)
+
+    class Meta:
+        verbose_name = _("任职记录")
+        verbose_name_plural = _("任职记录")
+        ordering = ["community_id", "worker_id", "-starts_on", "id"]
+        indexes = [models.Index(fields=["worker", "post"], name="postterm_worker_post")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")),
+                name="postterm_end_after_start",
+                violation_error_message=_("[STAFF-4] 任期届满日期不能早于任期开始日期"),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.worker}（{self.get_post_display()}）"
+
+    def clean(self):
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": _("[STAFF-4] 任期届满日期不能早于任期开始日期")})
+
+    def is_current_on(self, day) -> bool:
+        return self.starts_on <= day and (self.ends_on is None or self.ends_on >= day)
+
+
+@audited
+class StaffingReason(TimeStampedModel):
+    """The recorded reason for staffing above the quota in a year (STAFF-1: above
+    max(min, ceil(H / low)) "原则上" needs a reason)."""
+
+    community = models.ForeignKey(
+        Community,
+        on_delete=models.CASCADE,
+        related_name="staffing_reasons",
+        verbose_name=_("社区"),
+    )
+    year = models.PositiveIntegerField(_("年度"), validators=[MinValueValidator(2000)])
+    reason = models.TextField(
+        _("超配原因"), help_text=_("STAFF-1：000 第十条 超出配备标准须说明理由")
+    )
+
+    class Meta:
+        verbose_name = _("超配说明")
+        verbose_name_plural = _("超配说明")
+        ordering = ["community_id", "-year"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "year"],
+                name="staffingreason_one_per_year",
+                violation_error_message=_("该社区本年度已有超配说明"),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.community} {self.year}"
