@@ -35,7 +35,15 @@ GRID = (
     "communities.unit",
 )
 FACILITIES = ("communities.facility",)
-STAFFING = ("staffing.worker", "staffing.postterm", "staffing.staffingreason")
+STAFFING = (
+    "staffing.worker",
+    "staffing.postterm",
+    "staffing.staffingreason",
+    "staffing.trainingrecord",
+    "staffing.studysession",
+    "staffing.evaluation",
+    "staffing.partycheckup",
+)
 READ_ONLY = ("core.compliancefinding", "core.taskheartbeat")
 
 EVERYTHING = STREET_REGISTRY + ORGANISATION + GRID + FACILITIES + STAFFING + READ_ONLY

@@ -6,7 +6,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from core.admin import ScopedModelAdmin
-from staffing.models import PostTerm, StaffingReason, Worker
+from staffing.models import (
+    Evaluation,
+    PartyCheckup,
+    PostTerm,
+    StaffingReason,
+    StudySession,
+    TrainingRecord,
+    Worker,
+)
 from staffing.services import staffing_delete, staffing_save, staffing_validate
 
 
@@ -71,3 +79,47 @@ class StaffingReasonAdmin(StaffingAdmin):
     list_display = ("community", "year", "reason")
     list_filter = ("year",)
     list_select_related = ("community",)
+
+
+@admin.register(TrainingRecord)
+class TrainingRecordAdmin(StaffingAdmin):
+    list_display = (
+        "worker",
+        "community",
+        "date",
+        "course",
+        "organiser",
+        "hours",
+        "attended",
+        "exam_result",
+    )
+    list_filter = ("community", "attended", "exam_result")
+    search_fields = ("worker__name", "course", "organiser")
+    list_select_related = ("worker", "community")
+    date_hierarchy = "date"
+
+
+@admin.register(StudySession)
+class StudySessionAdmin(StaffingAdmin):
+    list_display = ("date", "community", "topic", "attendees")
+    list_filter = ("community",)
+    search_fields = ("topic", "notes")
+    list_select_related = ("community",)
+    date_hierarchy = "date"
+
+
+@admin.register(Evaluation)
+class EvaluationAdmin(StaffingAdmin):
+    list_display = ("worker", "community", "year", "score", "grade")
+    list_filter = ("community", "year", "grade")
+    search_fields = ("worker__name", "evaluators")
+    list_select_related = ("worker", "community")
+
+
+@admin.register(PartyCheckup)
+class PartyCheckupAdmin(StaffingAdmin):
+    list_display = ("worker", "community", "date", "result")
+    list_filter = ("community",)
+    search_fields = ("worker__name", "result")
+    list_select_related = ("worker", "community")
+    date_hierarchy = "date"

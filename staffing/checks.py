@@ -1,15 +1,25 @@
 """STAFF compliance checks (issue #5), registered in core.compliance."""
 
+import datetime as dt
 from collections import defaultdict
 
-from django.db.models import Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.compliance import Result, register
 from staffing import rules
-from staffing.models import Post, PostTerm, StaffingReason, Worker
+from staffing.models import (
+    Evaluation,
+    PartyCheckup,
+    Post,
+    PostTerm,
+    StaffingReason,
+    StudySession,
+    TrainingRecord,
+    Worker,
+)
 
 
 def current_full_time_workers(community) -> int:
@@ -113,3 +123,152 @@ def terms_expiring(community, profile):
             % {"days": rules.TERM_EXPIRY_NOTICE_DAYS, "items": "；".join(items)}
         )
     return Result.ok(_("%(days)s 天内无任期届满") % {"days": rules.TERM_EXPIRY_NOTICE_DAYS})
+
+
+def _current_posts(community, today, posts) -> tuple[dict[int, set[str]], dict[int, str]]:
+    """Current holders of `posts` who have not left: {worker_id: posts}, {worker_id: name}
+    (one query)."""
+    held, names = defaultdict(set), {}
+    rows = (
+        _current_terms(community, today)
+        .filter(post__in=posts)
+        .filter(Q(worker__left_on__isnull=True) | Q(worker__left_on__gt=today))
+        .values_list("worker_id", "worker__name", "post")
+    )
+    for worker_id, name, post in rows:
+        held[worker_id].add(post)
+        names[worker_id] = name
+    return held, names
+
+
+@register(
+    "staff6-training",
+    rule_id="STAFF-6",
+    title=gettext_lazy("社区工作者培训"),
+    citation="004 二(六)2；003 七(一)",
+    params=("training_hours_min", "training_cycle_years_members"),
+)
+def training(community, profile):
+    """Two queries per community: the current posts, then the attended trainings of their
+    holders over the longest cycle; the rule is applied in memory."""
+    today = timezone.localdate()
+    held, names = _current_posts(
+        community, today, rules.YEARLY_TRAINING_POSTS | rules.CYCLE_TRAINING_POSTS
+    )
+    if not held:
+        return Result.ok(_("无须参加培训的现任人员"))
+    earliest = min(
+        dt.date(today.year, 1, 1),
+        rules.years_before(today, profile.training_cycle_years_members),
+    )
+    trainings = defaultdict(list)
+    rows = TrainingRecord.objects.filter(
+        community=community,
+        worker_id__in=held,
+        attended=True,
+        date__gte=earliest,
+        date__lte=today,
+    ).values_list("worker_id", "date", "hours", "attended")
+    for worker_id, day, hours, attended in rows:
+        trainings[worker_id].append((day, hours, attended))
+    due = []
+    for worker_id, posts in held.items():
+        if rules.training_due(posts, trainings[worker_id], today, profile):
+            since = rules.training_since(posts, today, profile)
+            count, hours = rules.training_totals(trainings[worker_id], since, today)
+            due.append(
+                _("%(name)s（%(since)s 起参训 %(n)s 次，%(h)s 学时）")
+                % {"name": names[worker_id], "since": since, "n": count, "h": hours}
+            )
+    values = {
+        "min": profile.training_hours_min,
+        "years": profile.training_cycle_years_members,
+    }
+    if due:
+        return Result.violation(
+            _(
+                "书记、主任每年至少培训 1 次，其他成员每 %(years)s 年至少 1 次，"
+                "应训周期内合计不少于 %(min)s 学时；未达到："
+            )
+            % values
+            + "；".join(sorted(due))
+        )
+    return Result.ok(_("现任人员均已按期参加培训，学时达到 %(min)s 学时") % values)
+
+
+@register(
+    "staff6-weekly-study",
+    rule_id="STAFF-6",
+    title=gettext_lazy("每周集中学习"),
+    citation="003 七(四)",
+)
+def weekly_study(community, profile):
+    today = timezone.localdate()
+    n = StudySession.objects.filter(
+        community=community, date__gt=today - rules.WEEKLY_STUDY_WINDOW, date__lte=today
+    ).count()
+    values = {"weeks": rules.WEEKLY_STUDY_WEEKS, "n": n}
+    if rules.too_few_study_sessions(n):
+        return Result.warning(_("近 %(weeks)s 周集中学习 %(n)s 次，少于每周 1 次") % values)
+    return Result.ok(_("近 %(weeks)s 周集中学习 %(n)s 次") % values)
+
+
+@register(
+    "staff10-party-checkup",
+    rule_id="STAFF-10",
+    title=gettext_lazy("党性体检"),
+    citation="000 第八条(六)",
+    params=("party_checkups_per_year",),
+)
+def party_checkup(community, profile):
+    """Current holders of party posts against their checkups in the previous calendar year
+    (two queries)."""
+    today = timezone.localdate()
+    year = today.year - 1
+    held, names = _current_posts(community, today, rules.PARTY_POSTS)
+    counts = (
+        dict(
+            PartyCheckup.objects.filter(community=community, worker_id__in=held, date__year=year)
+            .values("worker_id")
+            .annotate(n=Count("id"))
+            .values_list("worker_id", "n")
+        )
+        if held
+        else {}
+    )
+    short = sorted(
+        _("%(name)s（%(n)s 次）") % {"name": names[w], "n": counts.get(w, 0)}
+        for w in held
+        if rules.needs_party_checkups(counts.get(w, 0), profile)
+    )
+    values = {"year": year, "k": profile.party_checkups_per_year}
+    if short:
+        return Result.warning(_("%(year)s 年党性体检少于 %(k)s 次：") % values + "；".join(short))
+    return Result.ok(_("现任党组织成员 %(year)s 年均完成 %(k)s 次党性体检") % values)
+
+
+@register(
+    "staff5-evaluation",
+    rule_id="STAFF-5",
+    title=gettext_lazy("专职社区工作者年终测评"),
+    citation="002 四(二)",
+)
+def evaluation(community, profile):
+    """Full-time workers in service the whole previous year without its evaluation (one
+    query; the whole-year test is rules.worked_whole_year)."""
+    year = timezone.localdate().year - 1
+    rows = (
+        Worker.objects.filter(community=community, is_full_time=True)
+        .exclude(Exists(Evaluation.objects.filter(worker_id=OuterRef("pk"), year=year)))
+        .order_by("name")
+        .values_list("name", "hired_on", "left_on")
+    )
+    names = [
+        name for name, hired_on, left_on in rows if rules.worked_whole_year(hired_on, left_on, year)
+    ]
+    if names:
+        return Result.warning(
+            _("%(year)s 年未进行年终测评的专职社区工作者：%(names)s")
+            % {"year": year, "names": "、".join(names)}
+        )
+    return Result.ok(_("专职社区工作者均已完成 %(year)s 年年终测评") % {"year": year})

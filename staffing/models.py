@@ -198,3 +198,183 @@ class StaffingReason(TimeStampedModel):
 
     def __str__(self):
         return f"{self.community} {self.year}"
+
+
+class ExamResult(models.TextChoices):
+    """STAFF-6 (003 七(一)): the exam result recorded with each training."""
+
+    PASSED = "pass", _("合格")
+    FAILED = "fail", _("不合格")
+    NONE = "none", _("未考核")
+
+
+@audited
+class TrainingRecord(TimeStampedModel):
+    """One training of one worker (STAFF-6, 003 七(一) 逐人登记参训情况、学时和考核结果)."""
+
+    parent_field = "worker"
+
+    community = models.ForeignKey(
+        Community,
+        on_delete=models.PROTECT,
+        related_name="training_records",
+        verbose_name=_("社区"),
+    )
+    worker = models.ForeignKey(
+        Worker, on_delete=models.CASCADE, related_name="trainings", verbose_name=_("社区工作者")
+    )
+    course = models.CharField(_("培训内容"), max_length=200)
+    organiser = models.CharField(_("主办单位"), max_length=200, blank=True)
+    date = models.DateField(_("培训日期"), help_text=_("STAFF-6：不得晚于今天"))
+    hours = models.DecimalField(
+        _("学时"),
+        max_digits=5,
+        decimal_places=1,
+        help_text=_("STAFF-6：004 二(六)2 按应训周期合计不少于 20 学时"),
+    )
+    attended = models.BooleanField(
+        _("实际参训"), default=True, help_text=_("STAFF-6：003 七(一) 只有实际参训的计入学时")
+    )
+    exam_result = models.CharField(
+        _("考核结果"), max_length=10, choices=ExamResult.choices, default=ExamResult.NONE
+    )
+
+    class Meta:
+        verbose_name = _("培训记录")
+        verbose_name_plural = _("培训记录")
+        ordering = ["community_id", "-date", "id"]
+        indexes = [models.Index(fields=["community", "date"], name="training_community_date")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(hours__gt=0),
+                name="training_hours_positive",
+                violation_error_message=_("[STAFF-6] 培训学时必须大于 0"),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.worker} {self.date} {self.course}"
+
+    def clean(self):
+        # Next to the field rather than as the constraint's form-wide error.
+        if self.hours is not None and self.hours <= 0:
+            raise ValidationError({"hours": _("[STAFF-6] 培训学时必须大于 0")})
+
+
+@audited
+class StudySession(TimeStampedModel):
+    """A weekly collective study of the community's workers (STAFF-6, 003 七(四) 每周集中学习，
+    有记录)."""
+
+    community = models.ForeignKey(
+        Community,
+        on_delete=models.PROTECT,
+        related_name="study_sessions",
+        verbose_name=_("社区"),
+    )
+    date = models.DateField(_("学习日期"))
+    topic = models.CharField(_("学习主题"), max_length=200)
+    notes = models.TextField(_("学习记录"), help_text=_("STAFF-6：003 七(四) 集中学习须有记录"))
+    attendees = models.PositiveIntegerField(_("参加人数"), default=0)
+
+    class Meta:
+        verbose_name = _("集中学习")
+        verbose_name_plural = _("集中学习")
+        ordering = ["community_id", "-date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "date"],
+                name="studysession_one_per_day",
+                violation_error_message=_("该社区当天已有集中学习记录"),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.community} {self.date} {self.topic}"
+
+
+class Grade(models.TextChoices):
+    """STAFF-5 (002 四(二)): year-end evaluation grades."""
+
+    EXCELLENT = "excellent", _("优秀")
+    COMPETENT = "competent", _("称职")
+    BASIC = "basic", _("基本称职")
+    INCOMPETENT = "incompetent", _("不称职")
+
+
+@audited
+class Evaluation(TimeStampedModel):
+    """The year-end evaluation of a full-time worker by residents' representatives, the basis
+    of appraisal (STAFF-5, 002 四(二))."""
+
+    parent_field = "worker"
+
+    community = models.ForeignKey(
+        Community, on_delete=models.PROTECT, related_name="evaluations", verbose_name=_("社区")
+    )
+    worker = models.ForeignKey(
+        Worker,
+        on_delete=models.CASCADE,
+        related_name="evaluations",
+        verbose_name=_("社区工作者"),
+        help_text=_("STAFF-5：仅对专职社区工作者进行年终测评"),
+    )
+    year = models.PositiveIntegerField(_("年度"), validators=[MinValueValidator(2000)])
+    score = models.DecimalField(
+        _("测评得分"),
+        max_digits=5,
+        decimal_places=2,
+        help_text=_("STAFF-5：0—100 分"),
+    )
+    grade = models.CharField(_("测评等次"), max_length=20, choices=Grade.choices)
+    evaluators = models.TextField(
+        _("测评人员"), help_text=_("STAFF-5：002 四(二) 由居民代表进行测评")
+    )
+
+    class Meta:
+        verbose_name = _("年终测评")
+        verbose_name_plural = _("年终测评")
+        ordering = ["community_id", "-year", "worker_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["worker", "year"],
+                name="evaluation_one_per_year",
+                violation_error_message=_("[STAFF-5] 该社区工作者本年度已有测评"),
+            ),
+            models.CheckConstraint(
+                condition=Q(score__gte=0) & Q(score__lte=100),
+                name="evaluation_score_0_100",
+                violation_error_message=_("[STAFF-5] 测评得分应在 0—100 分之间"),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.worker} {self.year}"
+
+
+@audited
+class PartyCheckup(TimeStampedModel):
+    """One 党性体检 of a party member (STAFF-10, 000 第八条(六) 每年两次)."""
+
+    parent_field = "worker"
+
+    community = models.ForeignKey(
+        Community, on_delete=models.PROTECT, related_name="party_checkups", verbose_name=_("社区")
+    )
+    worker = models.ForeignKey(
+        Worker,
+        on_delete=models.CASCADE,
+        related_name="party_checkups",
+        verbose_name=_("社区工作者"),
+    )
+    date = models.DateField(_("体检日期"), help_text=_("STAFF-10：每年按规定次数开展"))
+    result = models.TextField(_("体检结果"))
+
+    class Meta:
+        verbose_name = _("党性体检")
+        verbose_name_plural = _("党性体检")
+        ordering = ["community_id", "-date", "id"]
+        indexes = [models.Index(fields=["community", "date"], name="checkup_community_date")]
+
+    def __str__(self):
+        return f"{self.worker} {self.date}"

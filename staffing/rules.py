@@ -3,6 +3,7 @@
 import datetime as dt
 import math
 from collections.abc import Iterable
+from decimal import Decimal
 
 from staffing.models import Post
 
@@ -66,3 +67,83 @@ def overlaps(start_a: dt.date, end_a: dt.date | None, start_b: dt.date, end_b: d
 def expires_soon(ends_on: dt.date | None, today: dt.date) -> bool:
     """STAFF-4: a current term that ends within the notice window (today included)."""
     return ends_on is not None and today <= ends_on <= today + TERM_EXPIRY_NOTICE_DAYS_DELTA
+
+
+# STAFF-6 (004 二(六)2): who trains every calendar year, who every N years.
+YEARLY_TRAINING_POSTS = HEAD_POSTS
+CYCLE_TRAINING_POSTS = frozenset(
+    {
+        Post.PARTY_DEPUTY_SECRETARY,
+        Post.PARTY_MEMBER,
+        Post.COMMITTEE_DEPUTY_DIRECTOR,
+        Post.COMMITTEE_MEMBER,
+    }
+)
+# STAFF-10 (000 第八条(六)): the holders of party posts whose 党性体检 is counted.
+PARTY_POSTS = frozenset({Post.PARTY_SECRETARY, Post.PARTY_DEPUTY_SECRETARY, Post.PARTY_MEMBER})
+
+# STAFF-6 (003 七(四) 每周集中学习): the window looked at, one session a week expected.
+WEEKLY_STUDY_WEEKS = 4
+WEEKLY_STUDY_WINDOW = dt.timedelta(weeks=WEEKLY_STUDY_WEEKS)
+
+
+def years_before(day: dt.date, years: int) -> dt.date:
+    """The same calendar day `years` earlier (29 February falls back to the 28th)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+def training_since(posts: Iterable[str], today: dt.date, profile) -> dt.date | None:
+    """STAFF-6 (004 二(六)2): the first day of the person's required training cycle, or None
+    when no post they hold carries the duty. Party secretary and committee director: the
+    current calendar year; other committee and party members: the last
+    `profile.training_cycle_years_members` years, today included."""
+    posts = set(posts)
+    if posts & YEARLY_TRAINING_POSTS:
+        return dt.date(today.year, 1, 1)
+    if posts & CYCLE_TRAINING_POSTS:
+        return years_before(today, profile.training_cycle_years_members)
+    return None
+
+
+def training_totals(trainings, since: dt.date, today: dt.date) -> tuple[int, Decimal]:
+    """Attended trainings between `since` and `today` (both included): (count, hours).
+    `trainings` holds (date, hours, attended) rows."""
+    count, hours = 0, Decimal(0)
+    for day, row_hours, attended in trainings:
+        if attended and since <= day <= today:
+            count += 1
+            hours += row_hours
+    return count, hours
+
+
+def training_due(posts: Iterable[str], trainings, today: dt.date, profile) -> bool:
+    """STAFF-6: the person still owes training: no attended training in their cycle, or
+    fewer than `profile.training_hours_min` hours summed over it."""
+    since = training_since(posts, today, profile)
+    if since is None:
+        return False
+    count, hours = training_totals(trainings, since, today)
+    return count == 0 or hours < profile.training_hours_min
+
+
+def needs_party_checkups(checkups: int, profile) -> bool:
+    """STAFF-10 (000 第八条(六) 每年两次): fewer checkups in a year than the profile asks."""
+    return checkups < profile.party_checkups_per_year
+
+
+def too_few_study_sessions(sessions: int) -> bool:
+    """STAFF-6 (003 七(四)): fewer collective studies in the window than one a week."""
+    return sessions < WEEKLY_STUDY_WEEKS
+
+
+def worked_whole_year(hired_on: dt.date | None, left_on: dt.date | None, year: int) -> bool:
+    """STAFF-5: a worker in service from 1 January to 31 December of `year` (an unknown hire
+    date is not assumed to be before it)."""
+    return (
+        hired_on is not None
+        and hired_on <= dt.date(year, 1, 1)
+        and (left_on is None or left_on >= dt.date(year, 12, 31))
+    )

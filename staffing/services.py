@@ -3,12 +3,22 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import RuleViolation
 from core.services import derive_community, instance_delete, instance_save, require
 from staffing import rules
-from staffing.models import Post, PostTerm, StaffingReason, Worker
+from staffing.models import (
+    Evaluation,
+    PartyCheckup,
+    Post,
+    PostTerm,
+    StaffingReason,
+    StudySession,
+    TrainingRecord,
+    Worker,
+)
 
 
 def _label(post: str) -> str:
@@ -94,10 +104,57 @@ def worker_save(*, user, worker: Worker) -> Worker:
     return instance_save(user=user, instance=worker)
 
 
+def check_training(record: TrainingRecord) -> None:
+    """STAFF-6 (003 七(一)): a training is recorded after it took place, with its hours."""
+    if record.hours is not None and record.hours <= 0:
+        raise RuleViolation("STAFF-6", _("培训学时必须大于 0"), field="hours")
+    if record.date is not None and record.date > timezone.localdate():
+        raise RuleViolation("STAFF-6", _("培训日期不能晚于今天，请在培训结束后登记"), field="date")
+
+
+def check_evaluation(evaluation: Evaluation) -> None:
+    """STAFF-5 (002 四(二)): the year-end evaluation is of full-time workers."""
+    if evaluation.year is not None and evaluation.year > timezone.localdate().year:
+        raise RuleViolation("STAFF-5", _("年终测评不能登记未来年度"), field="year")
+    worker = Worker.objects.only("is_full_time", "name").get(pk=evaluation.worker_id)
+    if not worker.is_full_time:
+        raise RuleViolation(
+            "STAFF-5",
+            _("%(name)s 不是专职社区工作者，不参加年终测评（002 四(二)）") % {"name": worker.name},
+            field="worker",
+        )
+
+
+WORKER_ROW_CHECKS = {
+    TrainingRecord: check_training,
+    Evaluation: check_evaluation,
+    PartyCheckup: None,
+}
+
+
+@transaction.atomic
+def worker_row_save(*, user, instance):
+    """Save a row under a worker (training, evaluation, checkup): the community is the
+    worker's, permission there is checked before any rule so another community's worker is
+    reported as missing, then the rule of the model, then the generic save."""
+    if not instance.worker_id:
+        raise ValidationError({"worker": _("请选择社区工作者")})
+    derive_community(instance)
+    action = "change" if instance.pk else "add"
+    require(user, f"staffing.{action}_{instance._meta.model_name}", instance)
+    check = WORKER_ROW_CHECKS[type(instance)]
+    if check is not None:
+        check(instance)
+    return instance_save(user=user, instance=instance)
+
+
 def staffing_validate(*, user, instance) -> None:
     """The rule checks of staffing_save without writing (for forms; rechecked under lock)."""
     if isinstance(instance, PostTerm) and instance.worker_id:
         check_post_term(instance, _worker_for(instance, lock=False))
+    check = WORKER_ROW_CHECKS.get(type(instance))
+    if check is not None and instance.worker_id:
+        check(instance)
 
 
 def staffing_save(*, user, instance):
@@ -105,7 +162,9 @@ def staffing_save(*, user, instance):
         return post_term_save(user=user, term=instance)
     if isinstance(instance, Worker):
         return worker_save(user=user, worker=instance)
-    if isinstance(instance, StaffingReason):
+    if type(instance) in WORKER_ROW_CHECKS:
+        return worker_row_save(user=user, instance=instance)
+    if isinstance(instance, StaffingReason | StudySession):
         return instance_save(user=user, instance=instance)
     raise TypeError(f"not a staffing model: {type(instance).__name__}")
 

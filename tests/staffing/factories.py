@@ -1,6 +1,7 @@
 """factory_boy factories of staffing: a term always shares its worker's community."""
 
 import datetime as dt
+from decimal import Decimal
 
 import factory
 
@@ -39,3 +40,52 @@ class StaffingReasonFactory(InCommunity):
 
     year = factory.LazyFunction(lambda: dt.date.today().year)
     reason = "辖区新建小区入住，临时增配"
+
+
+class TrainingRecordFactory(InCommunity):
+    class Meta:
+        model = s.TrainingRecord
+
+    _parent = "worker"
+
+    worker = same_community(WorkerFactory)
+    course = factory.Sequence(lambda n: f"社区治理专题培训{n}")
+    organiser = "区委组织部"
+    date = factory.LazyFunction(dt.date.today)
+    hours = Decimal("20.0")
+    attended = True
+    exam_result = s.ExamResult.PASSED
+
+
+class StudySessionFactory(InCommunity):
+    class Meta:
+        model = s.StudySession
+
+    date = factory.Sequence(lambda n: dt.date.today() - dt.timedelta(days=7 * n))
+    topic = "学习党的二十大精神"
+    notes = "集中学习并交流心得"
+    attendees = 8
+
+
+class EvaluationFactory(InCommunity):
+    class Meta:
+        model = s.Evaluation
+
+    _parent = "worker"
+
+    worker = same_community(WorkerFactory)
+    year = factory.LazyFunction(lambda: dt.date.today().year - 1)
+    score = Decimal("88.50")
+    grade = s.Grade.COMPETENT
+    evaluators = "居民代表 15 人"
+
+
+class PartyCheckupFactory(InCommunity):
+    class Meta:
+        model = s.PartyCheckup
+
+    _parent = "worker"
+
+    worker = same_community(WorkerFactory)
+    date = factory.LazyFunction(lambda: dt.date(dt.date.today().year - 1, 6, 1))
+    result = "对照党章党规逐项检查，合格"
