@@ -43,6 +43,7 @@ STAFFING = (
     "staffing.studysession",
     "staffing.evaluation",
     "staffing.partycheckup",
+    "staffing.handover",
 )
 READ_ONLY = ("core.compliancefinding", "core.taskheartbeat")
 

@@ -1,6 +1,7 @@
 """Admin of staffing. Every save goes through staffing.services (ScopedModelAdmin)."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
@@ -8,6 +9,8 @@ from django.utils.translation import gettext_lazy
 from core.admin import ScopedModelAdmin
 from staffing.models import (
     Evaluation,
+    Handover,
+    HandoverOutcome,
     PartyCheckup,
     PostTerm,
     StaffingReason,
@@ -15,7 +18,13 @@ from staffing.models import (
     TrainingRecord,
     Worker,
 )
-from staffing.services import staffing_delete, staffing_save, staffing_validate
+from staffing.services import (
+    handover_record,
+    staffing_delete,
+    staffing_save,
+    staffing_validate,
+    term_reselect,
+)
 
 
 class StaffingAdmin(ScopedModelAdmin):
@@ -72,6 +81,35 @@ class PostTermAdmin(StaffingAdmin):
     search_fields = ("worker__name",)
     list_select_related = ("worker", "community")
     date_hierarchy = "starts_on"
+    # STAFF-4: the re-selection result changes only through staffing.services.term_reselect.
+    readonly_fields = ("reappointed", "reselected_on")
+    actions = ("record_reappointed", "record_not_reappointed")
+
+    def _reselect(self, request, queryset, reappointed):
+        today = timezone.localdate()
+        for term in queryset:
+            try:
+                term_reselect(
+                    user=request.user, term=term, reappointed=reappointed, decided_on=today
+                )
+            except ValidationError as exc:
+                for message in exc.messages:
+                    self.message_user(request, f"{term}：{message}", messages.ERROR)
+            else:
+                self.message_user(request, f"{term}：{gettext_lazy('已登记换届结果')}")
+
+    @admin.action(
+        description=gettext_lazy("记录换届结果：续任（STAFF-4，新任期届满日期请另行填写）"),
+        permissions=["change"],
+    )
+    def record_reappointed(self, request, queryset):
+        self._reselect(request, queryset, True)
+
+    @admin.action(
+        description=gettext_lazy("记录换届结果：不再续任（STAFF-4）"), permissions=["change"]
+    )
+    def record_not_reappointed(self, request, queryset):
+        self._reselect(request, queryset, False)
 
 
 @admin.register(StaffingReason)
@@ -123,3 +161,48 @@ class PartyCheckupAdmin(StaffingAdmin):
     search_fields = ("worker__name", "result")
     list_select_related = ("worker", "community")
     date_hierarchy = "date"
+
+
+def _record(outcome, description):
+    """An admin action recording one STAFF-7 outcome dated today on each selected handover."""
+
+    @admin.action(description=description, permissions=["change"])
+    def action(modeladmin, request, queryset):
+        today = timezone.localdate()
+        for handover in queryset:
+            try:
+                handover_record(user=request.user, handover=handover, outcome=outcome, on=today)
+            except ValidationError as exc:
+                for message in exc.messages:
+                    modeladmin.message_user(request, f"{handover}：{message}", messages.ERROR)
+            else:
+                modeladmin.message_user(request, f"{handover}：{gettext_lazy('已登记')}")
+
+    action.__name__ = f"record_{outcome}"
+    return action
+
+
+@admin.register(Handover)
+class HandoverAdmin(StaffingAdmin):
+    list_display = (
+        "worker",
+        "community",
+        "deadline",
+        "finance_done",
+        "archives_done",
+        "seals_done",
+        "outcome",
+        "completed_on",
+        "bonus_withheld_year",
+    )
+    list_filter = ("community", "outcome", "bonus_withheld_year")
+    search_fields = ("worker__name", "supervisors", "note")
+    list_select_related = ("worker", "community")
+    date_hierarchy = "deadline"
+    # STAFF-7: the outcome changes only through staffing.services.handover_record.
+    readonly_fields = ("outcome", "completed_on", "bonus_withheld_year")
+    actions = (
+        _record(HandoverOutcome.COMPLETED, gettext_lazy("记录移交结果：已完成移交（STAFF-7）")),
+        _record(HandoverOutcome.REFUSED, gettext_lazy("记录移交结果：逾期拒不移交（STAFF-7）")),
+        _record(HandoverOutcome.LOST, gettext_lazy("记录移交结果：档案、印章丢失（STAFF-7）")),
+    )

@@ -12,6 +12,8 @@ from core.compliance import Result, register
 from staffing import rules
 from staffing.models import (
     Evaluation,
+    Handover,
+    HandoverOutcome,
     PartyCheckup,
     Post,
     PostTerm,
@@ -272,3 +274,78 @@ def evaluation(community, profile):
             % {"year": year, "names": "、".join(names)}
         )
     return Result.ok(_("专职社区工作者均已完成 %(year)s 年年终测评") % {"year": year})
+
+
+@register(
+    "staff4-reselection",
+    rule_id="STAFF-4",
+    title=gettext_lazy("任期届满换届"),
+    citation="002 四(二)",
+)
+def reselection(community, profile):
+    """Terms ended more than RESELECTION_OVERDUE_DAYS ago with no re-selection decision
+    (one query; the predicate is rules.reselection_overdue)."""
+    today = timezone.localdate()
+    cutoff = today - dt.timedelta(days=rules.RESELECTION_OVERDUE_DAYS)
+    rows = (
+        PostTerm.objects.filter(community=community, reappointed__isnull=True, ends_on__lt=cutoff)
+        .order_by("ends_on", "worker__name")
+        .values_list("worker__name", "post", "ends_on", "reappointed")
+    )
+    items = [
+        _("%(name)s（%(post)s，%(end)s 届满）")
+        % {"name": name, "post": Post(post).label, "end": ends_on}
+        for name, post, ends_on, reappointed in rows
+        if rules.reselection_overdue(ends_on, reappointed, today)
+    ]
+    values = {"days": rules.RESELECTION_OVERDUE_DAYS}
+    if items:
+        return Result.violation(
+            _("任期届满超过 %(days)s 天未登记换届结果：") % values + "；".join(items)
+        )
+    return Result.ok(_("届满超过 %(days)s 天的任期均已登记换届结果") % values)
+
+
+@register(
+    "staff7-handover",
+    rule_id="STAFF-7",
+    title=gettext_lazy("离任移交"),
+    citation="000 第十八条",
+)
+def handover(community, profile):
+    """Refused or lost handovers of the current year (violation: bonus withheld), then
+    pending handovers past their deadline (warning). One query."""
+    today = timezone.localdate()
+    rows = (
+        Handover.objects.filter(community=community)
+        .filter(
+            Q(outcome=HandoverOutcome.PENDING, deadline__lt=today)
+            | Q(
+                outcome__in=[HandoverOutcome.REFUSED, HandoverOutcome.LOST],
+                bonus_withheld_year=today.year,
+            )
+        )
+        .order_by("deadline", "worker__name")
+        .values_list("worker__name", "outcome", "deadline")
+    )
+    overdue, final = [], []
+    for name, outcome, deadline in rows:
+        values = {"name": name, "deadline": deadline, "outcome": HandoverOutcome(outcome).label}
+        if outcome == HandoverOutcome.PENDING:
+            overdue.append(_("%(name)s（期限 %(deadline)s）") % values)
+        else:
+            final.append(_("%(name)s（%(outcome)s）") % values)
+    parts = []
+    if final:
+        parts.append(
+            _("%(year)s 年拒不移交或档案、印章涂改、损毁、丢失，扣发当年绩效奖金：")
+            % {"year": today.year}
+            + "；".join(final)
+        )
+    if overdue:
+        parts.append(_("逾期未完成离任移交：") + "；".join(overdue))
+    if final:
+        return Result.violation("。".join(parts))
+    if overdue:
+        return Result.warning(parts[0])
+    return Result.ok(_("无逾期未完成或拒不移交的离任移交"))

@@ -140,7 +140,13 @@ class PostTerm(TimeStampedModel):
         _("届满后续任"),
         null=True,
         blank=True,
-        help_text=_("STAFF-4：002 四(二) 届满未续任的，补贴和待遇相应终止"),
+        help_text=_("STAFF-4：002 四(二) 届满未续任的，补贴和待遇相应终止；只能通过换届登记记录"),
+    )
+    reselected_on = models.DateField(
+        _("换届决定日期"),
+        null=True,
+        blank=True,
+        help_text=_("STAFF-4：记录换届（续任或不再续任）结果的日期"),
     )
     note = models.TextField(_("备注"), blank=True)
 
@@ -378,3 +384,97 @@ class PartyCheckup(TimeStampedModel):
 
     def __str__(self):
         return f"{self.worker} {self.date}"
+
+
+class HandoverOutcome(models.TextChoices):
+    """STAFF-7 (000 第十八条): how a departure handover ended."""
+
+    PENDING = "pending", _("待移交")
+    COMPLETED = "completed", _("按期移交")
+    LATE = "late", _("逾期移交（批评教育）")
+    REFUSED = "refused", _("逾期拒不移交")
+    LOST = "lost", _("档案、印章涂改、损毁或丢失")
+
+
+# STAFF-7: outcomes after which a handover is no longer changed.
+HANDOVER_FINAL = frozenset(
+    {
+        HandoverOutcome.COMPLETED,
+        HandoverOutcome.LATE,
+        HandoverOutcome.REFUSED,
+        HandoverOutcome.LOST,
+    }
+)
+
+
+@audited
+class Handover(TimeStampedModel):
+    """The departure handover (离任移交) of finance, archives and seals of one worker,
+    supervised by the town discipline commission and party-government office (STAFF-7,
+    000 第十八条). The outcome changes only through staffing.services.handover_record."""
+
+    parent_field = "worker"
+
+    community = models.ForeignKey(
+        Community, on_delete=models.PROTECT, related_name="handovers", verbose_name=_("社区")
+    )
+    worker = models.ForeignKey(
+        Worker, on_delete=models.CASCADE, related_name="handovers", verbose_name=_("离任人员")
+    )
+    deadline = models.DateField(
+        _("移交期限"), help_text=_("STAFF-7：无故逾期移交的给予批评，逾期拒不移交的扣发绩效奖金")
+    )
+    supervisors = models.TextField(
+        _("监交人员"),
+        default="镇纪委、镇党政办",
+        help_text=_("STAFF-7：000 第十八条 由镇纪委、党政办监督移交"),
+    )
+    finance_done = models.BooleanField(_("财务已移交"), default=False)
+    archives_done = models.BooleanField(_("档案已移交"), default=False)
+    seals_done = models.BooleanField(_("印章已移交"), default=False)
+    completed_on = models.DateField(_("移交完成日期"), null=True, blank=True)
+    outcome = models.CharField(
+        _("移交结果"),
+        max_length=20,
+        choices=HandoverOutcome.choices,
+        default=HandoverOutcome.PENDING,
+        help_text=_("STAFF-7：只能通过移交登记记录，记录后不再变更"),
+    )
+    bonus_withheld_year = models.PositiveIntegerField(
+        _("扣发绩效奖金年度"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(2000)],
+        help_text=_("STAFF-7：逾期拒不移交或档案、印章涂改、损毁、丢失的，扣发当年绩效奖金"),
+    )
+    note = models.TextField(_("备注"), blank=True)
+
+    class Meta:
+        verbose_name = _("离任移交")
+        verbose_name_plural = _("离任移交")
+        ordering = ["community_id", "-deadline", "id"]
+        indexes = [models.Index(fields=["community", "outcome"], name="handover_community_outcome")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(outcome__in=["completed", "late"])
+                | (
+                    Q(completed_on__isnull=False)
+                    & Q(finance_done=True)
+                    & Q(archives_done=True)
+                    & Q(seals_done=True)
+                ),
+                name="handover_completed_has_date_and_items",
+                violation_error_message=_("[STAFF-7] 移交完成须财务、档案、印章均已移交并有日期"),
+            ),
+            models.CheckConstraint(
+                condition=~Q(outcome__in=["refused", "lost"])
+                | Q(bonus_withheld_year__isnull=False),
+                name="handover_refused_lost_withholds_bonus",
+                violation_error_message=_(
+                    "[STAFF-7] 拒不移交或档案、印章丢失的，须扣发当年绩效奖金"
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.worker} {self.deadline}"

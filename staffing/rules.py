@@ -1,11 +1,14 @@
 """Pure predicates and calculations of the STAFF rules (no DB writes, no queries)."""
 
+import calendar
 import datetime as dt
 import math
 from collections.abc import Iterable
 from decimal import Decimal
 
-from staffing.models import Post
+from django.utils.translation import gettext as _
+
+from staffing.models import HandoverOutcome, Post
 
 # STAFF-4: how far ahead an expiring term is listed (a system parameter, not a seed number).
 TERM_EXPIRY_NOTICE_DAYS = 60
@@ -147,3 +150,58 @@ def worked_whole_year(hired_on: dt.date | None, left_on: dt.date | None, year: i
         and hired_on <= dt.date(year, 1, 1)
         and (left_on is None or left_on >= dt.date(year, 12, 31))
     )
+
+
+# STAFF-4: a term with no re-selection decision this long after its end is reported.
+RESELECTION_OVERDUE_DAYS = 30
+
+
+def reselection_open(ends_on: dt.date | None, day: dt.date) -> bool:
+    """STAFF-4 (002 四(二) 届满换届): a re-selection may be recorded on `day` for a term that
+    has ended or ends within the notice window (TERM_EXPIRY_NOTICE_DAYS, `day` included)."""
+    return ends_on is not None and ends_on <= day + TERM_EXPIRY_NOTICE_DAYS_DELTA
+
+
+def reselection_overdue(ends_on: dt.date | None, reappointed, today: dt.date) -> bool:
+    """STAFF-4: a term ended more than RESELECTION_OVERDUE_DAYS ago without a decision."""
+    return (
+        reappointed is None
+        and ends_on is not None
+        and ends_on < today - dt.timedelta(days=RESELECTION_OVERDUE_DAYS)
+    )
+
+
+def month_end(day: dt.date) -> dt.date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def subsidy_ends_on(term) -> dt.date | None:
+    """STAFF-4 (002 四(二) 届满未续任的，补贴和待遇相应终止): for a term not re-appointed, the
+    last day of the month of its end (the subsidy stops from the following month); None
+    when re-appointed or not yet decided."""
+    if term.reappointed is False and term.ends_on is not None:
+        return month_end(term.ends_on)
+    return None
+
+
+def missing_handover_items(handover) -> list[str]:
+    """STAFF-7 (000 第十八条): the names of the checklist items not yet handed over."""
+    items = (
+        ("finance_done", _("财务")),
+        ("archives_done", _("档案")),
+        ("seals_done", _("印章")),
+    )
+    return [label for field, label in items if not getattr(handover, field)]
+
+
+def handover_outcome(requested: str, on: dt.date, deadline: dt.date) -> str:
+    """STAFF-7: a completed handover after the deadline is late (criticism)."""
+    if requested == HandoverOutcome.COMPLETED and on > deadline:
+        return HandoverOutcome.LATE
+    return requested
+
+
+def withholds_bonus(outcome: str) -> bool:
+    """STAFF-7 (000 第十八条): refusal after the deadline, or altered, damaged or lost
+    archives and seals: the year's performance bonus is withheld."""
+    return outcome in (HandoverOutcome.REFUSED, HandoverOutcome.LOST)

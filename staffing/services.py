@@ -1,5 +1,7 @@
 """Every write to staffing goes through here (admin, portal, API, import)."""
 
+import datetime as dt
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -10,7 +12,10 @@ from core.errors import RuleViolation
 from core.services import derive_community, instance_delete, instance_save, require
 from staffing import rules
 from staffing.models import (
+    HANDOVER_FINAL,
     Evaluation,
+    Handover,
+    HandoverOutcome,
     PartyCheckup,
     Post,
     PostTerm,
@@ -84,8 +89,75 @@ def post_term_save(*, user, term: PostTerm) -> PostTerm:
     action = "change" if term.pk else "add"
     require(user, f"staffing.{action}_postterm", term)
     term.full_clean()
+    _check_reselection_unchanged(term)
     check_post_term(term, worker)
     return instance_save(user=user, instance=term)
+
+
+def _check_reselection_unchanged(term: PostTerm) -> None:
+    """STAFF-4: the re-selection result is recorded once, by term_reselect, never by an
+    ordinary save (admin form, import, API)."""
+    old = {"reappointed": None, "reselected_on": None}
+    if term.pk:
+        old = (
+            PostTerm.objects.filter(pk=term.pk).values("reappointed", "reselected_on").first()
+            or old
+        )
+    if (term.reappointed, term.reselected_on) != (old["reappointed"], old["reselected_on"]):
+        raise RuleViolation("STAFF-4", _("换届结果只能通过“记录换届结果”登记，不能直接修改"))
+
+
+@transaction.atomic
+def term_reselect(
+    *,
+    user,
+    term: PostTerm,
+    reappointed: bool,
+    new_term_end: dt.date | None = None,
+    decided_on: dt.date,
+) -> tuple[PostTerm, PostTerm | None]:
+    """STAFF-4 (002 四(二) 届满换届): record the re-selection of a term that has ended or ends
+    within the notice window, once. When re-appointed the following term (from the day after
+    the end) is saved through post_term_save, so STAFF-4 overlap and STAFF-8 apply to it.
+    Returns (term, following term or None)."""
+    term = PostTerm.objects.get(pk=term.pk)
+    require(user, "staffing.change_postterm", term)  # another community's term: 404
+    # The worker row first, as post_term_save does, so the two never wait on each other.
+    _worker_for(term, lock=True)
+    term = PostTerm.objects.select_for_update().get(pk=term.pk)
+    if term.reappointed is not None:
+        raise RuleViolation(
+            "STAFF-4",
+            _("该任期已于 %(day)s 记录换届结果（%(result)s），不得重复登记")
+            % {
+                "day": term.reselected_on or "",
+                "result": _("续任") if term.reappointed else _("不再续任"),
+            },
+        )
+    if decided_on > timezone.localdate():
+        raise RuleViolation("STAFF-4", _("换届决定日期不能晚于今天"))
+    if not rules.reselection_open(term.ends_on, decided_on):
+        raise RuleViolation(
+            "STAFF-4",
+            _("只有已届满或 %(days)s 天内届满的任期才能登记换届结果（任期届满：%(end)s）")
+            % {"days": rules.TERM_EXPIRY_NOTICE_DAYS, "end": term.ends_on or _("未定")},
+        )
+    following = None
+    if reappointed:
+        following = PostTerm(
+            worker_id=term.worker_id,
+            post=term.post,
+            starts_on=term.ends_on + dt.timedelta(days=1),
+            ends_on=new_term_end,
+            selection=term.selection,
+        )
+        post_term_save(user=user, term=following)
+    elif new_term_end is not None:
+        raise RuleViolation("STAFF-4", _("不再续任的，不能填写新任期届满日期"))
+    term.reappointed = reappointed
+    term.reselected_on = decided_on
+    instance_save(user=user, instance=term)
+    return term, following
 
 
 @transaction.atomic
@@ -125,11 +197,80 @@ def check_evaluation(evaluation: Evaluation) -> None:
         )
 
 
+def check_handover(handover: Handover) -> None:
+    """STAFF-7 (000 第十八条): an ordinary save edits a pending handover (deadline,
+    supervisors, checklist); the outcome is recorded only by handover_record and is final."""
+    old = None
+    if handover.pk:
+        old = (
+            Handover.objects.filter(pk=handover.pk)
+            .values("outcome", "completed_on", "bonus_withheld_year")
+            .first()
+        )
+    if old and old["outcome"] in HANDOVER_FINAL:
+        raise RuleViolation(
+            "STAFF-7",
+            _("移交结果已记录为“%(outcome)s”，不得再更改")
+            % {"outcome": HandoverOutcome(old["outcome"]).label},
+        )
+    expected = old or {
+        "outcome": HandoverOutcome.PENDING,
+        "completed_on": None,
+        "bonus_withheld_year": None,
+    }
+    if any(getattr(handover, field) != value for field, value in expected.items()):
+        raise RuleViolation("STAFF-7", _("移交结果只能通过“记录移交结果”登记"))
+
+
 WORKER_ROW_CHECKS = {
     TrainingRecord: check_training,
     Evaluation: check_evaluation,
     PartyCheckup: None,
+    Handover: check_handover,
 }
+
+RECORDABLE_OUTCOMES = (HandoverOutcome.COMPLETED, HandoverOutcome.REFUSED, HandoverOutcome.LOST)
+
+
+@transaction.atomic
+def handover_record(*, user, handover: Handover, outcome: str, on: dt.date) -> Handover:
+    """STAFF-7 (000 第十八条): record how a departure handover ended, once.
+
+    - completed: finance, archives and seals all handed over; after the deadline the outcome
+      is `late` (unexcused delay: criticism);
+    - refused: only after the deadline;
+    - refused or lost (archives or seals altered, damaged or lost): the year's performance
+      bonus is withheld (bonus_withheld_year = the year of `on`).
+    """
+    handover = Handover.objects.select_for_update().get(pk=handover.pk)
+    require(user, "staffing.change_handover", handover)  # another community's: 404
+    if handover.outcome in HANDOVER_FINAL:
+        raise RuleViolation(
+            "STAFF-7",
+            _("移交结果已记录为“%(outcome)s”，不得再更改")
+            % {"outcome": handover.get_outcome_display()},
+        )
+    if outcome not in RECORDABLE_OUTCOMES:
+        raise RuleViolation("STAFF-7", _("请选择移交完成、拒不移交或档案印章丢失"))
+    if on > timezone.localdate():
+        raise RuleViolation("STAFF-7", _("登记日期不能晚于今天"))
+    if outcome == HandoverOutcome.COMPLETED:
+        missing = rules.missing_handover_items(handover)
+        if missing:
+            raise RuleViolation(
+                "STAFF-7",
+                _("%(items)s尚未移交，不能登记移交完成") % {"items": "、".join(missing)},
+            )
+        handover.completed_on = on
+    if outcome == HandoverOutcome.REFUSED and on <= handover.deadline:
+        raise RuleViolation(
+            "STAFF-7",
+            _("移交期限（%(deadline)s）未到，不能登记拒不移交") % {"deadline": handover.deadline},
+        )
+    handover.outcome = rules.handover_outcome(outcome, on, handover.deadline)
+    if rules.withholds_bonus(handover.outcome):
+        handover.bonus_withheld_year = on.year
+    return instance_save(user=user, instance=handover)
 
 
 @transaction.atomic
@@ -170,4 +311,6 @@ def staffing_save(*, user, instance):
 
 
 def staffing_delete(*, user, instance):
+    if isinstance(instance, Handover) and instance.outcome in HANDOVER_FINAL:
+        raise RuleViolation("STAFF-7", _("已记录结果的离任移交不得删除"))
     return instance_delete(user=user, instance=instance)

@@ -4,6 +4,7 @@ import datetime as dt
 from decimal import Decimal
 
 import factory
+from django.utils import timezone
 
 from staffing import models as s
 from tests.factories import InCommunity, same_community
@@ -89,3 +90,18 @@ class PartyCheckupFactory(InCommunity):
     worker = same_community(WorkerFactory)
     date = factory.LazyFunction(lambda: dt.date(dt.date.today().year - 1, 6, 1))
     result = "对照党章党规逐项检查，合格"
+
+
+class HandoverFactory(InCommunity):
+    class Meta:
+        model = s.Handover
+
+    _parent = "worker"
+
+    worker = same_community(WorkerFactory)
+    deadline = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=10))
+    supervisors = "镇纪委、镇党政办"
+    finance_done = True
+    archives_done = True
+    seals_done = True
+    outcome = s.HandoverOutcome.PENDING
