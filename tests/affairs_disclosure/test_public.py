@@ -1,12 +1,11 @@
 """Public pages: no login, only active communities, fixed query counts."""
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from communities.models import OrgKind
 from tests.factories import CommunityFactory, MembershipFactory, OrganisationFactory
+from tests.helpers import query_count
 
 
 @pytest.mark.django_db
@@ -41,16 +40,10 @@ def test_public_query_counts_are_fixed(client):
 
     c = grow(1)
     client.get(reverse("public:index"))
-    with CaptureQueriesContext(connection) as small:
-        client.get(reverse("public:index"))
-    with CaptureQueriesContext(connection) as small_page:
-        client.get(reverse("public:community", args=[c.pk]))
+    index, page = reverse("public:index"), reverse("public:community", args=[c.pk])
+    small, small_page = query_count(client, index), query_count(client, page)
     grow(10)
     for _ in range(5):
         MembershipFactory(organisation=c.organisations.get(kind=OrgKind.COMMITTEE))
-    with CaptureQueriesContext(connection) as large:
-        client.get(reverse("public:index"))
-    with CaptureQueriesContext(connection) as large_page:
-        client.get(reverse("public:community", args=[c.pk]))
-    assert len(small.captured_queries) == len(large.captured_queries)
-    assert len(small_page.captured_queries) == len(large_page.captured_queries)
+    assert query_count(client, index) == small
+    assert query_count(client, page) == small_page

@@ -1,8 +1,6 @@
 """The registry API: scoped reads, writes through the services, bad input, query counts."""
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from communities.models import Facility, Membership, OrgKind, Unit
@@ -17,6 +15,7 @@ from tests.factories import (
     UnitFactory,
     user_with_role,
 )
+from tests.helpers import query_count
 
 
 @pytest.fixture
@@ -168,13 +167,6 @@ def test_negative_households_via_api(api):
     assert response.status_code == 400 and "households" in response.json()
 
 
-def _count(api, url):
-    with CaptureQueriesContext(connection) as ctx:
-        response = api.get(url)
-    assert response.status_code == 200
-    return len(ctx.captured_queries)
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "route", ["communities", "facilities", "memberships", "units", "organisations", "findings"]
@@ -196,9 +188,9 @@ def test_api_list_query_count_is_fixed(api, route):
 
     grow(2)
     api.get(f"/api/v1/{route}/")
-    small = _count(api, f"/api/v1/{route}/")
+    small = query_count(api, f"/api/v1/{route}/")
     grow(10)
-    large = _count(api, f"/api/v1/{route}/")
+    large = query_count(api, f"/api/v1/{route}/")
     assert small == large
 
 

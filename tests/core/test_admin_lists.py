@@ -1,8 +1,6 @@
 """Admin lists run a fixed number of queries whatever the row count (two sizes each)."""
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from core.models import Role
@@ -17,13 +15,7 @@ from tests.factories import (
     UnitFactory,
     user_with_role,
 )
-
-
-def _count(client, url):
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url)
-    assert response.status_code == 200, url
-    return len(ctx.captured_queries)
+from tests.helpers import query_count
 
 
 def _grow(street, n):
@@ -57,7 +49,7 @@ def test_admin_list_query_count_is_fixed(client, url_name):
     url = reverse(url_name)
     _grow(street, 2)
     client.get(url)  # warm process-wide caches (content types) before counting
-    small = _count(client, url)
+    small = query_count(client, url)
     _grow(street, 12)
-    large = _count(client, url)
+    large = query_count(client, url)
     assert large == small, f"{url}: {small} queries at 2 communities, {large} at 14"

@@ -2,21 +2,13 @@
 another community's worker neither offered nor accepted."""
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from core.models import Role
 from staffing.models import Post, PostTerm
 from tests.factories import CommunityFactory, StreetFactory, user_with_role
+from tests.helpers import query_count
 from tests.staffing.factories import PostTermFactory, StaffingReasonFactory, WorkerFactory
-
-
-def _count(client, url):
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url)
-    assert response.status_code == 200, url
-    return len(ctx.captured_queries)
 
 
 def _grow(street, n):
@@ -48,9 +40,9 @@ def test_admin_list_query_count_is_fixed(client, url_name):
     url = reverse(url_name)
     _grow(street, 2)
     client.get(url)
-    small = _count(client, url)
+    small = query_count(client, url)
     _grow(street, 12)
-    large = _count(client, url)
+    large = query_count(client, url)
     assert large == small, f"{url}: {small} queries at 2 communities, {large} at 14"
 
 

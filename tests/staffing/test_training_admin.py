@@ -9,6 +9,7 @@ from django.urls import reverse
 from core.models import Role
 from staffing.models import Evaluation, TrainingRecord
 from tests.factories import CommunityFactory, StreetFactory, user_with_role
+from tests.helpers import query_count
 from tests.staffing.factories import (
     EvaluationFactory,
     PartyCheckupFactory,
@@ -16,7 +17,7 @@ from tests.staffing.factories import (
     TrainingRecordFactory,
     WorkerFactory,
 )
-from tests.staffing.test_admin import _count, _errors
+from tests.staffing.test_admin import _errors
 
 
 def _grow(street, n):
@@ -45,9 +46,9 @@ def test_admin_list_query_count_is_fixed(client, url_name):
     url = reverse(url_name)
     _grow(street, 2)
     client.get(url)
-    small = _count(client, url)
+    small = query_count(client, url)
     _grow(street, 12)
-    large = _count(client, url)
+    large = query_count(client, url)
     assert large == small, f"{url}: {small} queries at 2 communities, {large} at 14"
 
 
