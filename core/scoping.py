@@ -130,15 +130,13 @@ def community_id_of(obj) -> int | None:
         return obj.pk
     if path in (None, "street"):
         return None
+    *hops, last = path.split("__")
     current = obj
-    for part in path.split("__"):
-        attname = f"{part}_id"
-        if hasattr(current, attname) and part == path.split("__")[-1]:
-            return getattr(current, attname)
-        current = getattr(current, part)
+    for hop in hops:  # e.g. "organisation__community": follow organisation first
+        current = getattr(current, hop)
         if current is None:
             return None
-    return current.pk if current is not None else None
+    return getattr(current, f"{last}_id")
 
 
 def can(user, perm: str, obj=None) -> bool:
