@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy
 
 from core import services
 from core.audit import history_for
-from core.compliance import checks
+from core.compliance import REGISTRY
 from core.models import (
     ComplianceFinding,
     FindingStatus,
@@ -299,7 +299,7 @@ class ComplianceFindingAdmin(ReadOnlyAdminMixin, ScopedModelAdmin):
 
     @admin.display(description=gettext_lazy("检查项"))
     def check_title(self, obj):
-        check = {c.code: c for c in checks()}.get(obj.check_code)
+        check = REGISTRY.get(obj.check_code)
         return check.title if check else obj.check_code
 
     @admin.display(description=gettext_lazy("结论"), ordering="status")
