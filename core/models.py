@@ -550,3 +550,60 @@ class TaskHeartbeat(models.Model):
 
     def __str__(self):
         return self.task_name
+
+
+class ReminderStatus(models.TextChoices):
+    OPEN = "open", _("待办")
+    DONE = "done", _("已办结")
+
+
+class Reminder(models.Model):
+    """A due reminder created by a periodic sweep (CONVENTIONS: Tasks): one row per rule,
+    subject and period, so a retried task or a second beat never creates a second one.
+
+    `subject` names what it is about ("term:12", "worker:7", "community:3"); `period` the
+    cycle it belongs to ("2026", "2026-H2", "2026-Q4", "2026-12-31"). The sweep that made it
+    closes it (status done) when the duty is met."""
+
+    community = models.ForeignKey(
+        "communities.Community",
+        on_delete=models.CASCADE,
+        related_name="reminders",
+        verbose_name=_("社区"),
+    )
+    kind = models.CharField(_("提醒类型"), max_length=60, db_index=True)
+    rule_id = models.CharField(_("规则编号"), max_length=20, db_index=True)
+    subject = models.CharField(_("对象"), max_length=60)
+    period = models.CharField(_("周期"), max_length=20)
+    title = models.CharField(_("标题"), max_length=200)
+    message = models.TextField(_("说明"), blank=True)
+    due_on = models.DateField(_("办理期限"), null=True, blank=True)
+    worker = models.ForeignKey(
+        "staffing.Worker",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="reminders",
+        verbose_name=_("社区工作者"),
+    )
+    status = models.CharField(
+        _("状态"), max_length=10, choices=ReminderStatus.choices, default=ReminderStatus.OPEN
+    )
+    created_at = models.DateTimeField(_("提醒时间"), auto_now_add=True)
+    closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("待办提醒")
+        verbose_name_plural = _("待办提醒")
+        ordering = ["status", "due_on", "-created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "subject", "period"],
+                name="uniq_reminder_per_rule_subject_period",
+                violation_error_message=_("该提醒已存在"),
+            )
+        ]
+        indexes = [models.Index(fields=["community", "status"])]
+
+    def __str__(self):
+        return f"[{self.rule_id}] {self.title}"
