@@ -205,3 +205,39 @@ def withholds_bonus(outcome: str) -> bool:
     """STAFF-7 (000 第十八条): refusal after the deadline, or altered, damaged or lost
     archives and seals: the year's performance bonus is withheld."""
     return outcome in (HandoverOutcome.REFUSED, HandoverOutcome.LOST)
+
+
+# ORG-2 (001 第八条) / ORG-3 (001 第十条): posts that take a seat on the party committee or
+# the residents' committee, whose size is capped by the profile.
+PARTY_COMMITTEE_POSTS = PARTY_POSTS
+RESIDENTS_COMMITTEE_POSTS = frozenset(
+    {Post.COMMITTEE_DIRECTOR, Post.COMMITTEE_DEPUTY_DIRECTOR, Post.COMMITTEE_MEMBER}
+)
+
+
+def committee_of(post: str) -> str | None:
+    """The capped body a post sits on: "ORG-2" (party committee), "ORG-3" (residents'
+    committee) or None."""
+    if post in PARTY_COMMITTEE_POSTS:
+        return "ORG-2"
+    if post in RESIDENTS_COMMITTEE_POSTS:
+        return "ORG-3"
+    return None
+
+
+def committee_cap(rule_id: str, profile) -> int:
+    """ORG-2 / ORG-3: the profile's maximum number of members."""
+    return profile.party_committee_max if rule_id == "ORG-2" else profile.committee_max
+
+
+def peak_holders(terms, start: dt.date, end: dt.date | None) -> int:
+    """The largest number of distinct people holding a seat on one day between `start` and
+    `end` (an open end: until further notice). `terms` holds (person, starts_on, ends_on).
+    Seats change only on a start day, so the peak is on `start` or on a start inside the
+    range."""
+    days = {start} | {s for _p, s, _e in terms if s > start and (end is None or s <= end)}
+    peak = 0
+    for day in days:
+        people = {p for p, s, e in terms if s <= day and (e is None or day <= e)}
+        peak = max(peak, len(people))
+    return peak

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from communities.models import Community
 from core.errors import RuleViolation
 from core.services import derive_community, instance_delete, instance_save, require
 from staffing import rules
@@ -69,6 +70,40 @@ def check_post_term(term: PostTerm, worker: Worker) -> None:
         )
 
 
+def check_committee_size(term: PostTerm, worker: Worker, *, lock: bool = False) -> None:
+    """ORG-2 (001 第八条) / ORG-3 (001 第十条): a post on the party committee or the
+    residents' committee may not make the committee larger than the profile's maximum on
+    any day of the term. With lock=True the community row is locked first, so two people
+    adding the last seat at once cannot both succeed (terms of different workers)."""
+    rule_id = rules.committee_of(term.post)
+    if rule_id is None or term.starts_on is None:
+        return
+    if lock:
+        Community.objects.select_for_update().filter(pk=worker.community_id).first()
+    posts = rules.PARTY_COMMITTEE_POSTS if rule_id == "ORG-2" else rules.RESIDENTS_COMMITTEE_POSTS
+    others = (
+        PostTerm.objects.filter(community_id=worker.community_id, post__in=posts)
+        .exclude(worker_id=worker.pk)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=term.starts_on))
+    )
+    if term.ends_on is not None:
+        others = others.filter(starts_on__lte=term.ends_on)
+    rows = list(others.values_list("worker_id", "starts_on", "ends_on"))
+    cap = rules.committee_cap(rule_id, worker.community.profile)
+    peak = rules.peak_holders(rows, term.starts_on, term.ends_on)
+    if peak + 1 > cap:
+        raise RuleViolation(
+            rule_id,
+            _("%(body)s最多 %(cap)s 人，该任期内已有 %(n)s 人同时在任，不能再增加")
+            % {
+                "body": _("党组织委员会") if rule_id == "ORG-2" else _("居委会"),
+                "cap": cap,
+                "n": peak,
+            },
+            field="post",
+        )
+
+
 def _worker_for(term: PostTerm, *, lock: bool) -> Worker:
     workers = Worker.objects.select_related("community__profile")
     if lock:
@@ -91,6 +126,7 @@ def post_term_save(*, user, term: PostTerm) -> PostTerm:
     term.full_clean()
     _check_reselection_unchanged(term)
     check_post_term(term, worker)
+    check_committee_size(term, worker, lock=True)
     return instance_save(user=user, instance=term)
 
 
@@ -292,7 +328,9 @@ def worker_row_save(*, user, instance):
 def staffing_validate(*, user, instance) -> None:
     """The rule checks of staffing_save without writing (for forms; rechecked under lock)."""
     if isinstance(instance, PostTerm) and instance.worker_id:
-        check_post_term(instance, _worker_for(instance, lock=False))
+        worker = _worker_for(instance, lock=False)
+        check_post_term(instance, worker)
+        check_committee_size(instance, worker)
     check = WORKER_ROW_CHECKS.get(type(instance))
     if check is not None and instance.worker_id:
         check(instance)
