@@ -1,8 +1,10 @@
 """Admin of staffing. Every save goes through staffing.services (ScopedModelAdmin)."""
 
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch, Q
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
@@ -18,6 +20,7 @@ from staffing.models import (
     TrainingRecord,
     Worker,
 )
+from staffing.reports import staffing_table, staffing_table_xlsx
 from staffing.services import (
     handover_record,
     staffing_delete,
@@ -110,6 +113,38 @@ class PostTermAdmin(StaffingAdmin):
     )
     def record_not_reappointed(self, request, queryset):
         self._reselect(request, queryset, False)
+
+    # The street-wide staffing table (STAFF-1): households, required, actual, vacancies.
+    def get_urls(self):
+        return [
+            path(
+                "table/",
+                self.admin_site.admin_view(self.table_view),
+                name="staffing_postterm_table",
+            ),
+            path(
+                "table/export/",
+                self.admin_site.admin_view(self.table_export_view),
+                name="staffing_postterm_table_export",
+            ),
+        ] + super().get_urls()
+
+    def _table(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return staffing_table(user=request.user)
+
+    def table_view(self, request):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext_lazy("社区工作者配备表（STAFF-1）"),
+            "opts": self.opts,
+            "table": self._table(request),
+        }
+        return TemplateResponse(request, "admin/staffing/staffing_table.html", context)
+
+    def table_export_view(self, request):
+        return staffing_table_xlsx(self._table(request))
 
 
 @admin.register(StaffingReason)

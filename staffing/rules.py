@@ -241,3 +241,42 @@ def peak_holders(terms, start: dt.date, end: dt.date | None) -> int:
         people = {p for p, s, e in terms if s <= day and (e is None or day <= e)}
         peak = max(peak, len(people))
     return peak
+
+
+# The street-wide staffing table (issue #5, STAFF-1): the posts each community is expected
+# to fill. Single-holder posts from ORG-1 / STAFF-2 (002 四(二): 书记 1 名) and 003 十四(一)
+# (会计、出纳); the service room's recruits from STAFF-3 (002 四(二): 每个社区 3 名).
+SERVICE_ROOM_RECRUITS = 3
+
+
+def expected_posts(households: int, residents_groups: int, profile) -> dict[str, int]:
+    """The number of people each post group needs in a community. Groups: single posts by
+    their Post value, and "committee" (ORG-3: clamp(ceil(H/300), 5, 9) members incl. the
+    director), "party_committee" (ORG-2: at least the profile's minimum), "grid" (ORG-5: one
+    网格员 per residents' group)."""
+    from communities.rules import expected_committee_size
+
+    return {
+        Post.PARTY_SECRETARY: 1,
+        "party_committee": profile.party_committee_min,
+        Post.COMMITTEE_DIRECTOR: 1,
+        "committee": expected_committee_size(households, profile),
+        Post.ACCOUNTANT: 1,
+        Post.CASHIER: 1,
+        Post.SERVICE_STAFF: SERVICE_ROOM_RECRUITS,
+        Post.GRID_WORKER: residents_groups,
+    }
+
+
+def post_group_members(group: str) -> frozenset[str]:
+    """The posts whose holders count for a group of expected_posts()."""
+    if group == "committee":
+        return RESIDENTS_COMMITTEE_POSTS
+    if group == "party_committee":
+        return PARTY_COMMITTEE_POSTS
+    return frozenset({group})
+
+
+def vacancies(expected: int, actual: int) -> int:
+    """Posts to fill: never negative (over-filling is reported by STAFF-1, not here)."""
+    return max(expected - actual, 0)
