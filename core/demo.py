@@ -17,6 +17,9 @@ has something to show (the `Spec` fields marked "finding"):
     青枫 ORG-4 no 公共卫生委员会; ORG-11 an access under rectification
     晓光 ORG-5 three buildings without a 楼栋长; ORG-8 a compound without owners' committee
 
+Staffing (workers, terms, training, study, check-ups, evaluations, a handover) comes from
+staffing/demo.py, with its own short list of deliberate findings.
+
 Writes go straight through the ORM (seed data); role grants go through
 core.services.role_assign so the django-guardian grants and is_staff are right.
 """
@@ -292,7 +295,10 @@ class _Builder:
         cast["grid"] = self._grid(c, spec, compounds)
         self._facilities(c, spec)
         self._access(c, spec)
-        return {"community": c, "cast": cast}
+        from staffing.demo import build_staffing
+
+        workers = build_staffing(self, c, spec, cast)
+        return {"community": c, "cast": cast, "workers": workers}
 
     def _organisations(self, c, spec: Spec) -> dict:
         short, year = spec.name.removesuffix("社区"), self.year
@@ -546,7 +552,9 @@ class _Builder:
                 )
 
     def flush(self):
-        for model in ORDER:
+        from staffing.demo import ORDER as STAFFING_ORDER
+
+        for model in ORDER + STAFFING_ORDER:
             model.objects.bulk_create(self.rows[model], batch_size=500)
 
 
@@ -592,6 +600,7 @@ def build_demo(*, today: dt.date | None = None) -> dict | None:
             for role, who in COMMUNITY_LOGINS:
                 if who == "grid":  # the grid worker leads the first residents' group
                     user = login(f"c{n}_{who}", *cast["grid"])
+                    item["workers"]["".join(cast["grid"])].user = user
                 else:
                     seat = cast[who]
                     user = login(f"c{n}_{who}", seat.person_name[0], seat.person_name[1:])
@@ -599,6 +608,8 @@ def build_demo(*, today: dt.date | None = None) -> dict | None:
                         same_person = other.person_name == seat.person_name
                         if same_person and other.community is seat.community:
                             other.user = user
+                    person = item["workers"][seat.person_name]
+                    person.user = person.user or user  # one login per worker
                 grants.append((user, role, {"community": item["community"]}))
         login("admin", "", "系统管理员", is_staff=True, is_superuser=True)
 

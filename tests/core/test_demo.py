@@ -110,3 +110,39 @@ def test_demo_logins_prints_table_and_password(demo):
     assert "street_admin" in text and "c2_grid" in text
     assert DEMO_PASSWORD in text
     assert STREET["name"] in text
+
+
+def _finding(community_name, check_code):
+    return ComplianceFinding.objects.get(community__name=community_name, check_code=check_code)
+
+
+def test_demo_staffing_mostly_in_line_with_the_documented_exceptions(demo):
+    """staffing/demo.py: each community's staff within STAFF-1 except the ones listed there;
+    every STAFF check passes except the deliberate findings."""
+    from staffing.demo import QUIRKS
+    from staffing.models import PostTerm, Worker
+
+    assert Worker.objects.filter(community__street=demo).count() > 60
+    quota = {c.name: _finding(c.name, "staff1-quota").status for c in COMMUNITIES}
+    assert quota == {
+        "锦湖社区": FindingStatus.OK,
+        "澜苑社区": FindingStatus.WARNING,  # understaffed
+        "桐荫社区": FindingStatus.OK,  # over quota with this year's reason
+        "松涛社区": FindingStatus.OK,
+        "青枫社区": FindingStatus.OK,
+        "晓光社区": FindingStatus.WARNING,  # over quota without a reason
+    }
+    assert _finding("松涛社区", "staff6-training").status == FindingStatus.VIOLATION
+    assert _finding("青枫社区", "staff6-weekly-study").status == FindingStatus.WARNING
+    assert _finding("晓光社区", "staff7-handover").status != FindingStatus.OK
+    assert _finding("锦湖社区", "staff4-terms-expiring").status == FindingStatus.WARNING
+    quirky = {spec.name for spec in COMMUNITIES if spec.key in QUIRKS}
+    for check in ("staff8-incompatible", "staff10-party-checkup", "staff5-evaluation"):
+        statuses = ComplianceFinding.objects.filter(check_code=check).values_list(
+            "status", flat=True
+        )
+        assert set(statuses) == {FindingStatus.OK}, check
+    assert quirky  # the list in staffing/demo.py is what this test reads
+    # The demo logins are the workers they represent.
+    c1_director = get_user_model().objects.get(username="c1_director")
+    assert PostTerm.objects.filter(worker__user=c1_director, post="committee_director").exists()
