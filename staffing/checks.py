@@ -349,3 +349,65 @@ def handover(community, profile):
     if overdue:
         return Result.warning(parts[0])
     return Result.ok(_("无逾期未完成或拒不移交的离任移交"))
+
+
+def _roster_mismatch(community, kind, posts):
+    """Names on the organisation's current seat roster (communities.Membership) against the
+    workers currently holding its posts (PostTerm): (seats without a term, terms without a
+    seat). Two queries."""
+    from communities.models import Membership
+
+    today = timezone.localdate()
+    seats = set(
+        Membership.objects.filter(
+            community=community, organisation__kind=kind, ended_on__isnull=True
+        )
+        .filter(Q(started_on__isnull=True) | Q(started_on__lte=today))
+        .values_list("person_name", flat=True)
+    )
+    _held, names = _current_posts(community, today, posts)
+    holders = set(names.values())
+    return sorted(seats - holders), sorted(holders - seats)
+
+
+def _roster_result(community, kind, posts, body):
+    seats_only, terms_only = _roster_mismatch(community, kind, posts)
+    if not seats_only and not terms_only:
+        return Result.ok(_("%(body)s成员名册与社区工作者任职记录一致") % {"body": body})
+    parts = []
+    if seats_only:
+        parts.append(_("名册有、无现任任职记录：%(names)s") % {"names": "、".join(seats_only)})
+    if terms_only:
+        parts.append(_("有现任任职、名册未登记：%(names)s") % {"names": "、".join(terms_only)})
+    return Result.warning(
+        _("%(body)s成员名册与任职记录不一致（") % {"body": body} + "；".join(parts) + "）"
+    )
+
+
+@register(
+    "org3-roster-terms",
+    rule_id="ORG-3",
+    title=gettext_lazy("居委会名册与任职记录一致"),
+    citation="001 第十条；002 四(二)",
+)
+def committee_roster(community, profile):
+    """The residents' committee seat roster (communities) and the committee post terms
+    (staffing) name the same people: one person, one record of posts."""
+    from communities.models import OrgKind
+
+    return _roster_result(
+        community, OrgKind.COMMITTEE, rules.RESIDENTS_COMMITTEE_POSTS, _("居委会")
+    )
+
+
+@register(
+    "org2-roster-terms",
+    rule_id="ORG-2",
+    title=gettext_lazy("党组织委员会名册与任职记录一致"),
+    citation="001 第八条；002 四(二)",
+)
+def party_roster(community, profile):
+    """As committee_roster, for the party organisation's committee."""
+    from communities.models import OrgKind
+
+    return _roster_result(community, OrgKind.PARTY, rules.PARTY_COMMITTEE_POSTS, _("党组织委员会"))

@@ -137,7 +137,13 @@ def test_demo_staffing_mostly_in_line_with_the_documented_exceptions(demo):
     assert _finding("晓光社区", "staff7-handover").status != FindingStatus.OK
     assert _finding("锦湖社区", "staff4-terms-expiring").status == FindingStatus.WARNING
     quirky = {spec.name for spec in COMMUNITIES if spec.key in QUIRKS}
-    for check in ("staff8-incompatible", "staff10-party-checkup", "staff5-evaluation"):
+    for check in (
+        "staff8-incompatible",
+        "staff10-party-checkup",
+        "staff5-evaluation",
+        "org3-roster-terms",
+        "org2-roster-terms",
+    ):
         statuses = ComplianceFinding.objects.filter(check_code=check).values_list(
             "status", flat=True
         )

@@ -145,3 +145,39 @@ def test_org3_two_concurrent_additions_of_the_last_seat_only_one_wins():
         t.join(30)
     assert sorted(outcomes) == ["ORG-3", "saved"]
     assert PostTerm.objects.filter(community=community).count() == 9
+
+
+@pytest.mark.django_db
+def test_roster_and_terms_agree_or_are_reported():
+    from communities.models import Membership, OrgKind, Position
+    from core.models import FindingStatus
+    from staffing.checks import committee_roster, party_roster
+    from tests.factories import OrganisationFactory
+
+    community = CommunityFactory()
+    committee = OrganisationFactory(community=community, kind=OrgKind.COMMITTEE)
+    worker = WorkerFactory(community=community, name="张建华")
+    PostTermFactory(worker=worker, post=Post.COMMITTEE_DIRECTOR)
+    Membership.objects.create(
+        community=community,
+        organisation=committee,
+        person_name="张建华",
+        position=Position.DIRECTOR,
+    )
+    assert committee_roster(community, community.profile).status == FindingStatus.OK
+    Membership.objects.create(
+        community=community, organisation=committee, person_name="李秀英", position=Position.MEMBER
+    )
+    PostTermFactory(
+        worker=WorkerFactory(community=community, name="王志强"), post=Post.COMMITTEE_MEMBER
+    )
+    result = committee_roster(community, community.profile)
+    assert result.status == FindingStatus.WARNING
+    assert "名册有、无现任任职记录：李秀英" in result.message
+    assert "有现任任职、名册未登记：王志强" in result.message
+    # An ended seat and an ended term are not compared.
+    Membership.objects.filter(person_name="李秀英").update(ended_on=D(2024, 1, 1))
+    PostTerm.objects.filter(worker__name="王志强").update(ends_on=D(2024, 1, 1))
+    assert committee_roster(community, community.profile).status == FindingStatus.OK
+    # The party roster is its own check.
+    assert party_roster(community, community.profile).status == FindingStatus.OK
