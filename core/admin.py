@@ -29,6 +29,8 @@ from core.models import (
     ComplianceFinding,
     FindingStatus,
     PolicyProfile,
+    Reminder,
+    ReminderStatus,
     RoleAssignment,
     TaskHeartbeat,
 )
@@ -368,6 +370,62 @@ class ComplianceFindingAdmin(ReadOnlyAdminMixin, ScopedModelAdmin):
         count = services.compliance_run(community_ids=ids)
         self.message_user(request, _("已完成检查，生成 %(n)s 条结果") % {"n": count})
         return HttpResponseRedirect(reverse("admin:core_compliancefinding_matrix"))
+
+
+@admin.register(Reminder)
+class ReminderAdmin(ScopedModelAdmin):
+    """Reminders made by the periodic sweeps (core.reminders): read-only. The one change a
+    user makes is marking reminders done, through the service (the action below)."""
+
+    list_display = (
+        "title",
+        "rule_id",
+        "community",
+        "worker",
+        "period",
+        "due_on",
+        "status",
+        "created_at",
+        "closed_at",
+    )
+    list_filter = (
+        "status",
+        "kind",
+        "rule_id",
+        ("community", admin.RelatedOnlyFieldListFilter),  # only communities in scope
+    )
+    search_fields = ("title",)
+    list_select_related = ("community", "worker")
+    readonly_fields = [f.name for f in Reminder._meta.fields]
+    actions = ["mark_done"]
+
+    def has_add_permission(self, request):
+        return False  # only sweeps create reminders
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a deleted reminder would come back at the next sweep
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method == "POST":
+            raise PermissionDenied  # nothing to edit: use the action
+        extra_context = {
+            **(extra_context or {}),
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+        }
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    @admin.action(description=gettext_lazy("标记为已办结"), permissions=["change"])
+    def mark_done(self, request, queryset):
+        from core.reminders import CLOSE_PERM, reminder_close
+
+        closed = 0
+        for reminder in queryset.filter(status=ReminderStatus.OPEN):
+            if can(request.user, CLOSE_PERM, reminder):
+                reminder_close(user=request.user, reminder=reminder)
+                closed += 1
+        self.message_user(request, _("已将 %(n)s 条提醒标记为已办结") % {"n": closed})
 
 
 @admin.register(TaskHeartbeat)

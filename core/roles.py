@@ -46,8 +46,10 @@ STAFFING = (
     "staffing.handover",
 )
 READ_ONLY = ("core.compliancefinding", "core.taskheartbeat")
+# Reminders are made by the sweeps; a user may only mark one done (change).
+REMINDERS = ("core.reminder",)
 
-EVERYTHING = STREET_REGISTRY + ORGANISATION + GRID + FACILITIES + STAFFING + READ_ONLY
+EVERYTHING = STREET_REGISTRY + ORGANISATION + GRID + FACILITIES + STAFFING + READ_ONLY + REMINDERS
 
 
 def _grant(models, actions):
@@ -59,17 +61,21 @@ _view_all = _grant(EVERYTHING, (VIEW,))
 ROLE_GRANTS: dict[str, set[tuple[str, str]]] = {
     Role.STREET_ADMIN: _grant(STREET_REGISTRY + ORGANISATION + GRID + FACILITIES + STAFFING, ALL)
     | _grant(READ_ONLY, (VIEW,))
+    | _grant(REMINDERS, (VIEW, CHANGE))
     | _grant(("auth.user",), EDIT),
     Role.SOCIAL_AFFAIRS_CHIEF: _view_all | _grant(("communities.accesscheck",), EDIT),
     Role.DEPUTY_DIRECTOR: _view_all | _grant(("communities.accesscheck",), EDIT),
     Role.STREET_PRINCIPAL: set(_view_all),
     Role.SUPERVISION_MEMBER: set(_view_all),
     Role.PARTY_SECRETARY: _view_all - _grant(("core.roleassignment",), (VIEW,))
-    | _grant(ORGANISATION + GRID + FACILITIES + STAFFING, ALL),
+    | _grant(ORGANISATION + GRID + FACILITIES + STAFFING, ALL)
+    | _grant(REMINDERS, (CHANGE,)),
     Role.COMMITTEE_DIRECTOR: _view_all - _grant(("core.roleassignment",), (VIEW,))
-    | _grant(ORGANISATION + GRID + FACILITIES + STAFFING, ALL),
+    | _grant(ORGANISATION + GRID + FACILITIES + STAFFING, ALL)
+    | _grant(REMINDERS, (CHANGE,)),
     Role.DEPUTY: _view_all - _grant(("core.roleassignment",), (VIEW,))
-    | _grant(ORGANISATION + GRID + FACILITIES + STAFFING, EDIT),
+    | _grant(ORGANISATION + GRID + FACILITIES + STAFFING, EDIT)
+    | _grant(REMINDERS, (CHANGE,)),
     Role.GRID_WORKER: _grant(
         ("communities.community", "communities.street") + GRID + READ_ONLY[:1], (VIEW,)
     )

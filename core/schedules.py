@@ -12,9 +12,15 @@ BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=15),
         "options": {"expires": 6 * 3600},
     },
+    "staffing-reminders": {
+        "task": "staffing.tasks.reminders_sweep",
+        "schedule": crontab(hour=6, minute=30),
+        "options": {"expires": 6 * 3600},
+    },
 }
 
 # Hours after which a task without a successful run is shown as overdue.
 MAX_INTERVAL_HOURS = {
     "core.tasks.compliance_nightly": 26,
+    "staffing.tasks.reminders_sweep": 26,
 }

@@ -9,4 +9,6 @@ urlpatterns = [
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("<int:pk>/", views.community, name="community"),
     path("<int:pk>/findings/", views.findings, name="findings"),
+    path("inbox/", views.inbox, name="inbox"),
+    path("inbox/<int:pk>/done/", views.inbox_done, name="inbox_done"),
 ]

@@ -1,16 +1,23 @@
 """The worker portal (/portal/): thin views over selectors, login required everywhere but
 the login page. Mobile-first templates in templates/portal/."""
 
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from communities.selectors import community_detail_get, community_get, community_list
+from core import reminders
 from core.forms import FindingFilterForm
-from core.models import FindingStatus
+from core.models import FindingStatus, ReminderStatus
 from core.scoping import can
 from core.selectors import compliance_matrix
 
@@ -54,7 +61,10 @@ def home(request):
         if any(row.cells)  # never checked yet: no counts rather than misleading zeros
     }
     rows = [{"community": c, "counts": counts.get(c.pk)} for c in communities]
-    return render(request, "portal/home.html", {"rows": rows})
+    context = {"rows": rows, "show_inbox": can(request.user, reminders.VIEW_PERM)}
+    if context["show_inbox"]:
+        context["open_reminders"] = reminders.reminder_open_count(user=request.user)
+    return render(request, "portal/home.html", context)
 
 
 def _latest_findings(user, community):
@@ -99,3 +109,42 @@ def findings(request, pk):
     form = FindingFilterForm(request.GET or None)
     pairs = form.apply(_latest_findings(request.user, obj))
     return render(request, "portal/findings.html", {"community": obj, "pairs": pairs, "form": form})
+
+
+INBOX_PER_PAGE = 30
+_INBOX_ALL = "all"
+
+
+@login_required
+def inbox(request):
+    """The reminders of every community in the user's scope (core.reminders), open ones by
+    default, newest due date first, 30 a page."""
+    status = request.GET.get("status") or ReminderStatus.OPEN
+    if status not in (*ReminderStatus.values, _INBOX_ALL):
+        status = ReminderStatus.OPEN
+    rows = reminders.reminder_list(
+        user=request.user, status=None if status == _INBOX_ALL else status
+    )
+    page = Paginator(rows, INBOX_PER_PAGE).get_page(request.GET.get("page"))
+    for reminder in page:
+        reminder.can_close = reminder.status == ReminderStatus.OPEN and can(
+            request.user, reminders.CLOSE_PERM, reminder
+        )
+    statuses = [*ReminderStatus.choices, (_INBOX_ALL, _("全部"))]
+    context = {"page": page, "status": status, "statuses": statuses}
+    return render(request, "portal/inbox.html", context)
+
+
+@login_required
+@require_POST
+def inbox_done(request, pk):
+    """Mark one reminder done: 404 outside the user's scope, 403 without the permission."""
+    reminder = reminders.reminder_get(user=request.user, pk=pk)
+    reminders.reminder_close(user=request.user, reminder=reminder)
+    messages.success(request, _("已标记为已办结：%(title)s") % {"title": reminder.title})
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("portal:inbox")
+    return redirect(target)
