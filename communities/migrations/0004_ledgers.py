@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('communities', '0003_facility_photo_limits'),
-        ('core', '0004_importjob'),
+        ('core', '0003_reminder'),
         ('pghistory', '0007_auto_20250421_0444'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
