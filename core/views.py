@@ -83,6 +83,7 @@ _SECTIONS = {
     "compounds": "communities.view_compound",
     "facilities": "communities.view_facility",
     "findings": "core.view_compliancefinding",
+    "staffing": "staffing.view_worker",
 }
 
 

@@ -1,0 +1,167 @@
+"""Staffing pages of the worker portal (/portal/staffing/): thin views over
+staffing.selectors, writes through staffing.services.staffing_save. Another community's
+worker or community is 404 on every URL (the selectors read through core.scoping.scoped);
+a role without the permission in its own community gets 403."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from communities.selectors import community_get
+from core.scoping import can
+from staffing import rules
+from staffing.forms import PartyCheckupForm, StudySessionForm, TrainingRecordForm
+from staffing.models import PartyCheckup, StudySession, TrainingRecord
+from staffing.selectors import (
+    study_session_list,
+    worker_brief_get,
+    worker_get,
+    worker_list,
+    worker_training_summary,
+)
+from staffing.services import staffing_save
+
+WORKERS_PER_PAGE = 20
+RECENT_STUDY_SESSIONS = 5
+
+
+def _require(user, perm, obj):
+    if not can(user, perm, obj):
+        raise PermissionDenied
+
+
+def _can_add(user, obj):
+    return {
+        "training": can(user, "staffing.add_trainingrecord", obj),
+        "checkup": can(user, "staffing.add_partycheckup", obj),
+        "study": can(user, "staffing.add_studysession", obj),
+    }
+
+
+@login_required
+def workers(request, community_id):
+    """The workers of one community: current posts (STAFF-9), full-time (STAFF-1), source
+    (STAFF-3); search by name; 20 a page. The latest weekly studies (STAFF-6) below."""
+    community = community_get(user=request.user, pk=community_id)
+    _require(request.user, "staffing.view_worker", community)
+    q = request.GET.get("q", "").strip()
+    rows = worker_list(user=request.user, community_id=community.pk, q=q or None)
+    page = Paginator(rows, WORKERS_PER_PAGE).get_page(request.GET.get("page"))
+    sessions = []
+    if can(request.user, "staffing.view_studysession", community):
+        sessions = list(
+            study_session_list(user=request.user, community_id=community.pk)[:RECENT_STUDY_SESSIONS]
+        )
+    context = {
+        "community": community,
+        "page": page,
+        "q": q,
+        "today": timezone.localdate(),
+        "sessions": sessions,
+        "can_add": _can_add(request.user, community),
+    }
+    return render(request, "portal/staffing/worker_list.html", context)
+
+
+@login_required
+def worker(request, pk):
+    """One worker's record: posts and terms with re-selection results (STAFF-4), training
+    in the current cycle against the profile's minimum hours (STAFF-6), evaluations per
+    year (STAFF-5), party check-ups (STAFF-10) and handovers (STAFF-7)."""
+    obj = worker_get(user=request.user, pk=pk)
+    _require(request.user, "staffing.view_worker", obj)
+    today = timezone.localdate()
+    terms = list(obj.terms.all())
+    for term in terms:
+        term.is_current = term.is_current_on(today)
+        term.subsidy_ends_on = rules.subsidy_ends_on(term)  # STAFF-4: not re-appointed
+    context = {
+        "worker": obj,
+        "community": obj.community,
+        "terms": terms,
+        "training": worker_training_summary(obj, today),
+        "can_add": _can_add(request.user, obj),
+    }
+    return render(request, "portal/staffing/worker_detail.html", context)
+
+
+def _record(request, *, form_class, instance, perm, scope_obj, title, back_url):
+    """GET: an empty form with a fresh one-time token. POST: valid input is saved once
+    through staffing_save (PRG); a rule's error is shown next to its field; a second POST of
+    the same token saves nothing and goes to the same page as the first."""
+    _require(request.user, perm, scope_obj)
+    if request.method == "POST":
+        form = form_class(request.POST, instance=instance)
+        if form.is_valid():
+            if not form.claim_token(request.user):
+                messages.info(request, _("该表单已经提交过，未重复保存。"))
+                return redirect(back_url)
+            try:
+                staffing_save(user=request.user, instance=form.instance)
+            except ValidationError as exc:
+                form.release_token(request.user)
+                form.add_service_errors(exc)
+            else:
+                messages.success(request, _("已保存。"))
+                return redirect(back_url)
+    else:
+        form = form_class(instance=instance)
+    context = {"form": form, "title": title, "back_url": back_url, "subject": scope_obj}
+    return render(request, "portal/staffing/record_form.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def training_add(request, pk):
+    """STAFF-6 (003 七(一)): record a training of the worker, after it took place."""
+    obj = worker_brief_get(user=request.user, pk=pk)
+    back = reverse("staffing:worker", args=[obj.pk])
+    return _record(
+        request,
+        form_class=TrainingRecordForm,
+        instance=TrainingRecord(worker=obj, community_id=obj.community_id),
+        perm="staffing.add_trainingrecord",
+        scope_obj=obj,
+        title=_("登记培训"),
+        back_url=back,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def checkup_add(request, pk):
+    """STAFF-10 (000 第八条(六)): record a 党性体检 of the worker."""
+    obj = worker_brief_get(user=request.user, pk=pk)
+    back = reverse("staffing:worker", args=[obj.pk])
+    return _record(
+        request,
+        form_class=PartyCheckupForm,
+        instance=PartyCheckup(worker=obj, community_id=obj.community_id),
+        perm="staffing.add_partycheckup",
+        scope_obj=obj,
+        title=_("登记党性体检"),
+        back_url=back,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def study_add(request, community_id):
+    """STAFF-6 (003 七(四)): record the community's weekly collective study."""
+    community = community_get(user=request.user, pk=community_id)
+    back = reverse("staffing:workers", args=[community.pk])
+    return _record(
+        request,
+        form_class=StudySessionForm,
+        instance=StudySession(community=community),
+        perm="staffing.add_studysession",
+        scope_obj=community,
+        title=_("登记集中学习"),
+        back_url=back,
+    )
