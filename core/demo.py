@@ -617,6 +617,9 @@ def build_demo(*, today: dt.date | None = None) -> dict | None:
         for user, role, where in grants:
             role_assign(by=None, user=user, role=role, **where)
         findings = compliance_run()
+        from staffing.reminders import reminders_sweep
+
+        reminders_sweep(today=builder.today)  # the inbox shows what is due from day one
     return {
         "street": street,
         "communities": len(built),

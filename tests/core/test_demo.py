@@ -152,3 +152,11 @@ def test_demo_staffing_mostly_in_line_with_the_documented_exceptions(demo):
     # The demo logins are the workers they represent.
     c1_director = get_user_model().objects.get(username="c1_director")
     assert PostTerm.objects.filter(worker__user=c1_director, post="committee_director").exists()
+
+
+def test_demo_inbox_has_the_expiring_contract_reminder(demo):
+    from core.models import Reminder
+
+    assert Reminder.objects.filter(
+        community__name="锦湖社区", kind="staff4-term-expiry", status="open"
+    ).exists()
