@@ -278,3 +278,14 @@ def test_admin_filters_by_kind_rule_status_and_search(client, ab):
         assert "移交提醒" in body and "甲社区的待办" not in body, query
     body = client.get(url + "?status__exact=done").content.decode()
     assert "移交提醒" not in body
+
+
+@pytest.mark.django_db
+def test_nav_links_the_inbox_for_roles_that_see_reminders(client):
+    community = CommunityFactory()
+    client.force_login(user_with_role(Role.MEMBER, community=community))
+    body = client.get(reverse("portal:home")).content.decode()
+    assert reverse("portal:inbox") in body
+    client.force_login(user_with_role(Role.GRID_WORKER, community=community))
+    body = client.get(reverse("portal:home")).content.decode()
+    assert f'href="{reverse("portal:inbox")}"' not in body
