@@ -44,6 +44,8 @@ STAFFING = (
     "staffing.evaluation",
     "staffing.partycheckup",
     "staffing.handover",
+    "staffing.payroll",
+    "staffing.payrollline",
 )
 READ_ONLY = ("core.compliancefinding", "core.taskheartbeat")
 # Reminders are made by the sweeps; a user may only mark one done (change).
@@ -83,6 +85,24 @@ ROLE_GRANTS: dict[str, set[tuple[str, str]]] = {
 }
 for _role in (Role.MEMBER, Role.ACCOUNTANT, Role.CASHIER, Role.ATTENDANCE_CLERK):
     ROLE_GRANTS[_role] = _view_all - _grant(("core.roleassignment",), (VIEW,))
+
+# STAFF-2: data a street keeps for all its communities (last year's average wage, social-
+# insurance rates). Edited by street roles of that street only (checked per street in
+# staffing.payroll); read by every role that reads staffing.
+STREET_STAFFING = ("staffing.averagewage", "staffing.insurancerate")
+# STAFF-2 (002 四(二); FIN-9 003 十四(五) 标准由街道制定): custom actions on the monthly payroll
+# sheet. The community's heads submit it; the street's principal and social-affairs chief
+# (the street's section for workers' pay, as in ATT-2) approve it. Never a community role.
+PAYROLL_SUBMIT = ("staffing.payroll", "submit")
+PAYROLL_APPROVE = ("staffing.payroll", "approve")
+for _role, _grants in ROLE_GRANTS.items():
+    if ("staffing.worker", VIEW) in _grants:
+        _grants |= _grant(STREET_STAFFING, (VIEW,))
+ROLE_GRANTS[Role.STREET_ADMIN] |= _grant(STREET_STAFFING, ALL)
+ROLE_GRANTS[Role.SOCIAL_AFFAIRS_CHIEF] |= _grant(STREET_STAFFING, EDIT) | {PAYROLL_APPROVE}
+ROLE_GRANTS[Role.STREET_PRINCIPAL] |= {PAYROLL_APPROVE}
+ROLE_GRANTS[Role.PARTY_SECRETARY] |= {PAYROLL_SUBMIT}
+ROLE_GRANTS[Role.COMMITTEE_DIRECTOR] |= {PAYROLL_SUBMIT}
 
 # Roles that use the Django admin; the others work in the worker portal only.
 ADMIN_ROLES = frozenset(

@@ -241,3 +241,8 @@ class HandoverAdmin(StaffingAdmin):
         _record(HandoverOutcome.REFUSED, gettext_lazy("记录移交结果：逾期拒不移交（STAFF-7）")),
         _record(HandoverOutcome.LOST, gettext_lazy("记录移交结果：档案、印章丢失（STAFF-7）")),
     )
+
+
+# STAFF-2: the payroll sheet, the wage-gap report and the street's wage and insurance data
+# (staffing/payroll_admin.py, registered on import).
+from staffing import payroll_admin  # noqa: E402, F401

@@ -411,3 +411,59 @@ def party_roster(community, profile):
     from communities.models import OrgKind
 
     return _roster_result(community, OrgKind.PARTY, rules.PARTY_COMMITTEE_POSTS, _("党组织委员会"))
+
+
+@register(
+    "staff2-payroll",
+    rule_id="STAFF-2",
+    title=gettext_lazy("生活补贴发放"),
+    citation="002 四(二)；003 十四(五)",
+    params=("subsidy_secretary", "subsidy_deputy", "subsidy_member"),
+)
+def payroll(community, profile):
+    """Lines above the profile's standard on sheets the street has not approved yet
+    (violation: FIN-9, the street sets the standard), then last month's sheet not approved
+    by the PAYROLL_APPROVAL_DAY of this month (warning). Two or three queries."""
+    from staffing.models import PAYROLL_FROZEN, Payroll, PayrollLine, SubsidyGrade
+
+    today = timezone.localdate()
+    rows = (
+        PayrollLine.objects.filter(payroll__community=community)
+        .exclude(payroll__state__in=list(PAYROLL_FROZEN))
+        .order_by("payroll__month", "worker__name")
+        .values_list("worker__name", "grade", "standard", "payroll__month")
+    )
+    above = [
+        _("%(month)s %(name)s %(amount)s 元（%(grade)s %(limit)s 元）")
+        % {
+            "month": f"{month:%Y-%m}",
+            "name": name,
+            "amount": standard,
+            "grade": SubsidyGrade(grade).label,
+            "limit": rules.grade_standard(grade, profile),
+        }
+        for name, grade, standard, month in rows
+        if rules.exceeds_standard(standard, grade, profile)
+    ]
+    if above:
+        return Result.violation(
+            _("生活补贴高于街道规定标准（FIN-9 社区不得擅自提高标准）：") + "；".join(above)
+        )
+    previous = rules.previous_month(today)
+    state = (
+        Payroll.objects.filter(community=community, month=previous)
+        .values_list("state", flat=True)
+        .first()
+    )
+    values = {"month": f"{previous:%Y-%m}", "day": rules.PAYROLL_APPROVAL_DAY}
+    if rules.payroll_approval_overdue(state in PAYROLL_FROZEN, today):
+        if state is None and not Worker.objects.filter(community=community).exists():
+            return Result.ok(_("本社区没有社区工作者，无须发放生活补贴"))
+        return Result.warning(
+            _("%(month)s 生活补贴发放表截至本月 %(day)s 日尚未经街道审批（%(state)s）")
+            % {
+                **values,
+                "state": Payroll(state=state).get_state_display() if state else _("未生成"),
+            }
+        )
+    return Result.ok(_("生活补贴未高于街道规定标准；%(month)s 发放表按期审批或未到期限") % values)

@@ -478,3 +478,303 @@ class Handover(TimeStampedModel):
 
     def __str__(self):
         return f"{self.worker} {self.deadline}"
+
+
+# ---------------------------------------------------------------------------------------------
+# STAFF-2 subsidies (002 四(二); 004 三(二)2; FIN-9 003 十四(五)): the monthly payroll sheet, the
+# street's average-wage and social-insurance data, and the wage-gap report's inputs.
+
+
+class SubsidyGrade(models.TextChoices):
+    """STAFF-2 (002 四(二)): the three monthly standards of the profile. Which post takes
+    which standard is staffing.rules.SUBSIDY_GRADE_OF_POST."""
+
+    SECRETARY = "secretary", _("书记标准")
+    DEPUTY = "deputy", _("副书记（主任）标准")
+    MEMBER = "member", _("成员标准")
+
+
+class PayrollState(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    SUBMITTED = "submitted", _("已报街道")
+    APPROVED = "approved", _("街道已审批")
+    LOCKED = "locked", _("已发放归档")
+
+
+# STAFF-2: states in which a sheet is never changed again (approved by the street).
+PAYROLL_FROZEN = frozenset({PayrollState.APPROVED, PayrollState.LOCKED})
+
+
+def _amount(verbose, help_text=""):
+    return models.DecimalField(
+        verbose,
+        max_digits=12,
+        decimal_places=2,
+        default=0,
+        help_text=help_text,
+        validators=[MinValueValidator(0)],
+    )
+
+
+@audited
+class AverageWage(TimeStampedModel):
+    """Last year's local average wage (上年度当地社会平均工资) as published for a street's area:
+    the floor of 004 三(二)2 for the subsidy standard (STAFF-2 wage-gap report).
+
+    Street data, not one community's: reads are filtered by street and writes checked
+    against the street roles in staffing.payroll (core.scoping knows community rows only)."""
+
+    scope_path = None
+
+    street = models.ForeignKey(
+        "communities.Street",
+        on_delete=models.PROTECT,
+        related_name="average_wages",
+        verbose_name=_("街道"),
+    )
+    year = models.PositiveIntegerField(
+        _("统计年度"),
+        validators=[MinValueValidator(2000)],
+        help_text=_("STAFF-2：004 三(二)2 与“上年度”社平工资比较，报告年度的上一年"),
+    )
+    monthly_amount = models.DecimalField(
+        _("月平均工资（元）"),
+        max_digits=12,
+        decimal_places=2,
+        validators=[MinValueValidator(0)],
+        help_text=_("STAFF-2：004 三(二)2 生活补贴原则上不低于上年度当地社会平均工资"),
+    )
+    source = models.CharField(
+        _("发布文件"), max_length=200, help_text=_("统计部门或人社部门公布的文件名称、文号")
+    )
+
+    class Meta:
+        verbose_name = _("上年度社会平均工资")
+        verbose_name_plural = _("上年度社会平均工资")
+        ordering = ["street_id", "-year"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["street", "year"],
+                name="averagewage_one_per_street_year",
+                violation_error_message=_("该街道本年度社会平均工资已登记"),
+            ),
+            models.CheckConstraint(
+                condition=Q(monthly_amount__gt=0),
+                name="averagewage_amount_positive",
+                violation_error_message=_("[STAFF-2] 月平均工资必须大于 0"),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.street} {self.year}：{self.monthly_amount}"
+
+
+@audited
+class InsuranceRate(TimeStampedModel):
+    """The street's social-insurance contribution rates for a year (002 四(二) 按规定交纳基本
+    养老、医疗等社会保险; 004 三(二)2 按规定参加基本社会保险). A new payroll line takes its
+    personal and unit parts from here (base × rate); they stay editable while the sheet is a
+    draft. No row: the parts start at 0 and are entered by hand."""
+
+    scope_path = None  # street data: see AverageWage
+
+    street = models.ForeignKey(
+        "communities.Street",
+        on_delete=models.PROTECT,
+        related_name="insurance_rates",
+        verbose_name=_("街道"),
+    )
+    year = models.PositiveIntegerField(_("年度"), validators=[MinValueValidator(2000)])
+    base = models.DecimalField(
+        _("缴费基数（元/月）"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text=_("不填则以每人当月生活补贴标准为缴费基数"),
+    )
+    personal_pct = models.DecimalField(
+        _("个人缴费比例（%）"),
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(0)],
+        help_text=_("养老、医疗、失业等个人部分合计"),
+    )
+    unit_pct = models.DecimalField(
+        _("单位缴费比例（%）"),
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(0)],
+        help_text=_("养老、医疗、失业、工伤等单位部分合计"),
+    )
+    source = models.CharField(_("依据文件"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("社会保险缴费标准")
+        verbose_name_plural = _("社会保险缴费标准")
+        ordering = ["street_id", "-year"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["street", "year"],
+                name="insurancerate_one_per_street_year",
+                violation_error_message=_("该街道本年度社会保险缴费标准已登记"),
+            ),
+            models.CheckConstraint(
+                condition=Q(personal_pct__lte=100) & Q(unit_pct__lte=100),
+                name="insurancerate_pct_le_100",
+                violation_error_message=_("缴费比例不得超过 100%"),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.street} {self.year}"
+
+
+@audited
+class Payroll(TimeStampedModel):
+    """The monthly subsidy sheet of one community (STAFF-2, 002 四(二)). Made and refreshed
+    by staffing.payroll.payroll_generate; draft → submitted (community heads) → approved
+    (street) → locked (paid and filed). Approved and locked sheets never change."""
+
+    community = models.ForeignKey(
+        Community, on_delete=models.PROTECT, related_name="payrolls", verbose_name=_("社区")
+    )
+    month = models.DateField(_("月份"), help_text=_("该月 1 日"))
+    state = models.CharField(
+        _("状态"),
+        max_length=20,
+        choices=PayrollState.choices,
+        default=PayrollState.DRAFT,
+        help_text=_("STAFF-2：街道审批后不得再更改"),
+    )
+    generated_at = models.DateTimeField(_("生成时间"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("上报时间"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("上报人"),
+    )
+    approved_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("审批人"),
+    )
+    locked_at = models.DateTimeField(_("归档时间"), null=True, blank=True)
+    returned_reason = models.TextField(_("退回意见"), blank=True)
+    note = models.TextField(_("备注"), blank=True)
+
+    class Meta:
+        verbose_name = _("生活补贴发放表")
+        verbose_name_plural = _("生活补贴发放表")
+        ordering = ["-month", "community_id"]
+        permissions = [
+            ("submit_payroll", _("上报生活补贴发放表")),
+            ("approve_payroll", _("审批生活补贴发放表（街道）")),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "month"],
+                name="payroll_one_per_community_month",
+                violation_error_message=_("该社区本月生活补贴发放表已存在"),
+            ),
+            models.CheckConstraint(
+                condition=Q(month__day=1),
+                name="payroll_month_first_day",
+                violation_error_message=_("月份须为该月 1 日"),
+            ),
+            models.CheckConstraint(
+                condition=~Q(state__in=["approved", "locked"]) | Q(approved_at__isnull=False),
+                name="payroll_approved_has_time",
+                violation_error_message=_("[STAFF-2] 已审批的发放表须有审批时间"),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.community} {self.month:%Y-%m}"
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.state in PAYROLL_FROZEN
+
+
+@audited
+class PayrollLine(TimeStampedModel):
+    """One worker on one monthly sheet: one standard per person (STAFF-2/STAFF-9), the
+    attendance deduction (ATT-2, fed by staffing.payroll.payroll_deductions_for), social
+    insurance and the net amount. Changed only through staffing.payroll while a draft."""
+
+    scope_path = "payroll__community"
+
+    payroll = models.ForeignKey(
+        Payroll, on_delete=models.CASCADE, related_name="lines", verbose_name=_("发放表")
+    )
+    worker = models.ForeignKey(
+        Worker,
+        on_delete=models.PROTECT,
+        related_name="payroll_lines",
+        verbose_name=_("社区工作者"),
+    )
+    posts = models.CharField(_("当月职务"), max_length=300, blank=True)
+    grade = models.CharField(
+        _("适用标准"),
+        max_length=20,
+        choices=SubsidyGrade.choices,
+        help_text=_("STAFF-2：一人多职的按最高一项标准，不累加"),
+    )
+    reselection_pending = models.BooleanField(
+        _("换届结果未登记"),
+        default=False,
+        help_text=_("STAFF-4：任期已届满、尚未登记换届结果，暂按原职务发放"),
+    )
+    standard = _amount(_("生活补贴（元）"), _("STAFF-2/FIN-9：不得高于街道（参数方案）规定的标准"))
+    deduction_days = models.DecimalField(
+        _("扣薪天数"),
+        max_digits=5,
+        decimal_places=2,
+        default=0,
+        validators=[MinValueValidator(0)],
+        help_text=_("ATT-2/ATT-3：由考勤结果计算"),
+    )
+    deduction_amount = _amount(_("考勤扣款（元）"), _("ATT-2：日工资 = 月补贴 ÷ 月计薪天数"))
+    insurance_personal = _amount(_("社保个人部分（元）"), _("从生活补贴中代扣"))
+    insurance_unit = _amount(_("社保单位部分（元）"), _("由街道承担，不从生活补贴中扣除"))
+    net = models.DecimalField(
+        _("实发金额（元）"),
+        max_digits=12,
+        decimal_places=2,
+        help_text=_("生活补贴 − 考勤扣款 − 社保个人部分"),
+    )
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("发放明细")
+        verbose_name_plural = _("发放明细")
+        ordering = ["payroll_id", "worker__name", "worker_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["payroll", "worker"],
+                name="payrollline_one_per_worker",
+                violation_error_message=_("该社区工作者已在本月发放表中"),
+            ),
+            models.CheckConstraint(
+                condition=Q(net=F("standard") - F("deduction_amount") - F("insurance_personal")),
+                name="payrollline_net_formula",
+                violation_error_message=_("实发金额应为生活补贴 − 考勤扣款 − 社保个人部分"),
+            ),
+            models.CheckConstraint(
+                condition=Q(net__gte=0),
+                name="payrollline_net_not_negative",
+                violation_error_message=_("扣款与社保个人部分合计不得超过生活补贴"),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.payroll} {self.worker}"

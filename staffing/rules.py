@@ -4,11 +4,11 @@ import calendar
 import datetime as dt
 import math
 from collections.abc import Iterable
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, ROUND_UP, Decimal
 
 from django.utils.translation import gettext as _
 
-from staffing.models import HandoverOutcome, Post
+from staffing.models import HandoverOutcome, Post, SubsidyGrade
 
 # STAFF-4: how far ahead an expiring term is listed (a system parameter, not a seed number).
 TERM_EXPIRY_NOTICE_DAYS = 60
@@ -280,3 +280,159 @@ def post_group_members(group: str) -> frozenset[str]:
 def vacancies(expected: int, actual: int) -> int:
     """Posts to fill: never negative (over-filling is reported by STAFF-1, not here)."""
     return max(expected - actual, 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# STAFF-2 subsidies (002 四(二); 004 三(二)2) and FIN-9 (003 十四(五)).
+
+CENT = Decimal("0.01")
+
+# STAFF-2 (002 四(二) 书记每月1200元，副书记（主任）每月1100元，成员每月1000元): which post takes
+# which standard of the profile.
+# - The party secretary (书记, or the interim head) takes the secretary standard.
+# - "副书记（主任）" is one post of the five: the deputy secretary, who in 002's structure is the
+#   residents' committee director. Both the party deputy secretary and the committee director
+#   take the deputy standard.
+# - The committee's deputy director is not one of 002's five posts (secretary 1, deputy
+#   secretary 1, members 3); below the director everyone is a "成员", so the deputy director
+#   takes the member standard. Reading the bracket more widely would raise a standard the
+#   seed does not name, which FIN-9 (003 十四(五) 不得擅自提高标准) forbids.
+# - Party committee and residents' committee members take the member standard.
+SUBSIDY_GRADE_OF_POST = {
+    Post.PARTY_SECRETARY: SubsidyGrade.SECRETARY,
+    Post.PARTY_DEPUTY_SECRETARY: SubsidyGrade.DEPUTY,
+    Post.COMMITTEE_DIRECTOR: SubsidyGrade.DEPUTY,
+    Post.COMMITTEE_DEPUTY_DIRECTOR: SubsidyGrade.MEMBER,
+    Post.PARTY_MEMBER: SubsidyGrade.MEMBER,
+    Post.COMMITTEE_MEMBER: SubsidyGrade.MEMBER,
+}
+# Posts 002's table does not name but whose full-time holders are 专职社区工作者 of 002 四(二)
+# (the recruits "一般安排在社区服务室工作"; 已建社区 "需招聘补足的，按新建社区办法执行"): the
+# lowest standard of the new-community method, the member standard, and only for full-time
+# workers. Owners' committee seats (业主委员会) are owners' self-government, not a paid post.
+STAFF_POSTS_AT_MEMBER_GRADE = frozenset(
+    {Post.SERVICE_STAFF, Post.GRID_WORKER, Post.ACCOUNTANT, Post.CASHIER}
+)
+
+
+def grade_standard(grade: str, profile) -> Decimal:
+    """STAFF-2: the profile's monthly standard of a grade (a street-set number, FIN-9)."""
+    return {
+        SubsidyGrade.SECRETARY: profile.subsidy_secretary,
+        SubsidyGrade.DEPUTY: profile.subsidy_deputy,
+        SubsidyGrade.MEMBER: profile.subsidy_member,
+    }[grade]
+
+
+def post_grade(post: str, *, full_time: bool) -> str | None:
+    """STAFF-2: the standard one post carries, or None (not a subsidised post)."""
+    if post in SUBSIDY_GRADE_OF_POST:
+        return SUBSIDY_GRADE_OF_POST[post]
+    if full_time and post in STAFF_POSTS_AT_MEMBER_GRADE:
+        return SubsidyGrade.MEMBER
+    return None
+
+
+def subsidy_grade(posts: Iterable[str], profile, *, full_time: bool) -> str | None:
+    """STAFF-2 with STAFF-9: a person holding several posts gets the highest one standard,
+    never the sum. 002 四(二) gives one 生活补助 per person per month; cross-appointment
+    (e.g. the secretary also director, 一肩挑) is encouraged (004 二(六)1) and is not paid
+    twice; adding standards would raise what the street set (FIN-9). "Highest" compares the
+    profile's amounts, so a profile with unusual numbers still pays the best one."""
+    grades = {g for g in (post_grade(p, full_time=full_time) for p in posts) if g is not None}
+    if not grades:
+        return None
+    order = list(SubsidyGrade.values)
+    return max(grades, key=lambda g: (grade_standard(g, profile), -order.index(g)))
+
+
+def exceeds_standard(amount: Decimal, grade: str, profile) -> bool:
+    """STAFF-2 / FIN-9 (003 十四(五) 不得擅自提高标准): a line above the profile's standard for
+    its grade. Equal is allowed; one cent more is not."""
+    return amount > grade_standard(grade, profile)
+
+
+def money(value) -> Decimal:
+    """Yuan to the cent, half up (the rounding of every payroll amount)."""
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def payroll_net(standard: Decimal, deduction: Decimal, insurance_personal: Decimal) -> Decimal:
+    """STAFF-2: what is paid out: the standard less the attendance deduction and the
+    worker's own part of social insurance (the unit part is the street's cost)."""
+    return money(money(standard) - money(deduction) - money(insurance_personal))
+
+
+def insurance_part(base: Decimal, pct: Decimal) -> Decimal:
+    """002 四(二) 按规定交纳社会保险: one part of the contribution, base × pct %, to the cent."""
+    return money(Decimal(base) * Decimal(pct) / 100)
+
+
+def month_first(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def term_subsidised_in(term, month: dt.date) -> bool:
+    """STAFF-4 (002 四(二) 未被选聘和任用的，其生活补助、福利待遇相应终止): whether a term carries
+    a subsidy for `month` (its first day).
+
+    - a term running on any day of the month: yes (a whole month, no proration);
+    - ended before the month and not re-appointed: no; the subsidy ends with the month of
+      the end (subsidy_ends_on);
+    - ended before the month and re-appointed: the following term carries it;
+    - ended before the month with no decision recorded yet: yes. 002 ends the subsidy for
+      those *not re-selected*; until the re-selection the holder stays in post (换届前原班子
+      继续履职), and the street, not the worker, decides when it happens. The payroll line is
+      flagged (reselection_pending) and the STAFF-4 re-selection check reports the term
+      30 days after its end, so it is not paid unnoticed."""
+    first, last = month_first(month), month_end(month)
+    if term.starts_on > last:
+        return False
+    if term.ends_on is None or term.ends_on >= first:
+        return True
+    ends = subsidy_ends_on(term)
+    if ends is not None:
+        return ends >= first
+    return term.reappointed is None
+
+
+def reselection_pending_in(term, month: dt.date) -> bool:
+    """STAFF-4: paid for `month` only because the re-selection is not recorded yet."""
+    return (
+        term.ends_on is not None and term.ends_on < month_first(month) and term.reappointed is None
+    )
+
+
+def wage_gap(standard: Decimal, average: Decimal) -> Decimal:
+    """STAFF-2 (004 三(二)2 不低于上年度当地社会平均工资): how far the standard is below last
+    year's average monthly wage; 0 when it is not below."""
+    return max(Decimal(average) - Decimal(standard), Decimal(0))
+
+
+def next_year_standard(standard: Decimal, average: Decimal, pct: int) -> Decimal:
+    """STAFF-2 (004 三(二)2 每年按不低于差额部分10—20%的增长比例，逐步达到规定要求): next
+    year's standard = current + gap × pct % (profile.wage_catchup_pct), never above the
+    average, unchanged when there is no gap. The raise is rounded *up* to the cent: the seed
+    sets a minimum ("不低于"), and rounding half up could pay less than it (a gap of 0.04 at
+    10% would otherwise never close)."""
+    gap = wage_gap(standard, average)
+    if gap == 0:
+        return Decimal(standard)
+    raise_by = (gap * Decimal(pct) / 100).quantize(CENT, rounding=ROUND_UP)
+    return min(Decimal(standard) + raise_by, Decimal(average))
+
+
+# STAFF-2: the day of the month by which last month's sheet should be approved by the street
+# (a system parameter set in issue #5, not a seed number).
+PAYROLL_APPROVAL_DAY = 10
+
+
+def previous_month(day: dt.date) -> dt.date:
+    """The first day of the month before `day`'s."""
+    return month_first(month_first(day) - dt.timedelta(days=1))
+
+
+def payroll_approval_overdue(approved: bool, today: dt.date) -> bool:
+    """STAFF-2: last month's sheet is still not approved after PAYROLL_APPROVAL_DAY (the
+    day itself is in time)."""
+    return not approved and today.day > PAYROLL_APPROVAL_DAY

@@ -1,0 +1,136 @@
+"""Excel exports of staffing (openpyxl write-only, core.exports helpers): the monthly payroll
+sheet and the STAFF-2 wage-gap report. Callers pass rows already scoped to the user
+(staffing.payroll selectors)."""
+
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+
+from core.exports import safe_cell, xlsx_response
+from staffing.payroll import payroll_lines, payroll_totals
+
+BOLD = Font(bold=True)
+
+
+def _bold_row(sheet, values):
+    cells = []
+    for value in values:
+        cell = WriteOnlyCell(sheet, value=safe_cell(value))
+        cell.font = BOLD
+        cells.append(cell)
+    return cells
+
+
+def payroll_headers() -> list[str]:
+    return [
+        _("序号"),
+        _("姓名"),
+        _("当月职务"),
+        _("适用标准"),
+        _("生活补贴（元）"),
+        _("扣薪天数"),
+        _("考勤扣款（元）"),
+        _("社保个人部分（元）"),
+        _("社保单位部分（元）"),
+        _("实发金额（元）"),
+        _("备注"),
+    ]
+
+
+def payroll_xlsx(payroll):
+    """One sheet: a title line, the Chinese headers, one row per worker, a totals row.
+    Text from users (names, posts, notes) is formula-escaped (core.exports.safe_cell)."""
+    wb = Workbook(write_only=True)
+    sheet = wb.create_sheet(_("生活补贴发放表"))
+    sheet.append(
+        _bold_row(
+            sheet,
+            [
+                _("%(community)s %(month)s 社区工作者生活补贴发放表（%(state)s）")
+                % {
+                    "community": payroll.community.name,
+                    "month": f"{payroll.month:%Y-%m}",
+                    "state": payroll.get_state_display(),
+                }
+            ],
+        )
+    )
+    sheet.append(_bold_row(sheet, payroll_headers()))
+    for i, line in enumerate(payroll_lines(payroll), start=1):
+        note = line.note
+        if line.reselection_pending:
+            note = "；".join(filter(None, [_("任期届满，换届结果未登记"), note]))
+        sheet.append(
+            [
+                i,
+                safe_cell(line.worker.name),
+                safe_cell(line.posts),
+                line.get_grade_display(),
+                line.standard,
+                line.deduction_days,
+                line.deduction_amount,
+                line.insurance_personal,
+                line.insurance_unit,
+                line.net,
+                safe_cell(note),
+            ]
+        )
+    totals = payroll_totals(payroll)
+    sheet.append(
+        _bold_row(
+            sheet,
+            [
+                _("合计"),
+                "",
+                "",
+                "",
+                totals["standard"],
+                totals["deduction_days"],
+                totals["deduction_amount"],
+                totals["insurance_personal"],
+                totals["insurance_unit"],
+                totals["net"],
+                "",
+            ],
+        )
+    )
+    return xlsx_response(wb, f"生活补贴发放表_{payroll.community.name}_{payroll.month:%Y%m}.xlsx")
+
+
+def wage_gap_headers(report) -> list[str]:
+    return [
+        _("街道"),
+        _("社区"),
+        _("适用标准"),
+        _("%(year)s 年月补贴标准（元）") % {"year": report.year},
+        _("%(year)s 年社会平均工资（元/月）") % {"year": report.average_year},
+        _("差距（元）"),
+        _("年缩小比例（%）"),
+        _("%(year)s 年计划标准（元）") % {"year": report.year + 1},
+        _("增加（元）"),
+        _("社平工资发布文件"),
+    ]
+
+
+def wage_gap_xlsx(report):
+    """The STAFF-2 wage-gap report (004 三(二)2), one row per community and standard."""
+    wb = Workbook(write_only=True)
+    sheet = wb.create_sheet(_("生活补贴与社平工资差距"))
+    sheet.append(_bold_row(sheet, wage_gap_headers(report)))
+    for row in report.rows:
+        sheet.append(
+            [
+                safe_cell(row.community.street.name),
+                safe_cell(row.community.name),
+                row.grade_label,
+                row.standard,
+                row.average.monthly_amount if row.average else _("未登记"),
+                row.gap,
+                row.pct,
+                row.next_standard,
+                row.raise_by,
+                safe_cell(row.average.source) if row.average else "",
+            ]
+        )
+    return xlsx_response(wb, f"生活补贴差距报告_{report.year}.xlsx")
