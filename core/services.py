@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
@@ -67,8 +67,20 @@ def instance_save(*, user, instance, old_community_id=None):
         require(user, _perm(instance, "change"), Community(pk=old_community_id))
     require(user, _perm(instance, action), instance)
     instance.full_clean()
-    instance.save()
+    _save_or_explain(instance)
     return instance
+
+
+def _save_or_explain(instance) -> None:
+    """Save; when a concurrent transaction committed a row that now breaks a unique
+    constraint (full_clean passed before it committed), report it like full_clean would,
+    as a ValidationError with the constraint's message, instead of a server error."""
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError:
+        instance.validate_constraints()  # sees the other transaction's committed row
+        raise ValidationError(_("该记录与刚保存的其他记录冲突，请刷新后重试")) from None
 
 
 @transaction.atomic
