@@ -71,6 +71,13 @@ class StaffingRow:
     def vacancies(self) -> int:
         return sum(cell.vacant for cell in self.posts)
 
+    @property
+    def labelled_posts(self):
+        """(heading, cell) per post group, for templates."""
+        return [
+            (label, cell) for (_group, label), cell in zip(POST_GROUPS, self.posts, strict=True)
+        ]
+
 
 @dataclass
 class StaffingTable:

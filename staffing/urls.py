@@ -6,6 +6,7 @@ from staffing import views
 
 app_name = "staffing"
 urlpatterns = [
+    path("table/", views.staffing_table_page, name="table"),
     path("community/<int:community_id>/", views.workers, name="workers"),
     path("community/<int:community_id>/study/new/", views.study_add, name="study_add"),
     path("workers/<int:pk>/", views.worker, name="worker"),

@@ -18,6 +18,7 @@ from core.scoping import can
 from staffing import rules
 from staffing.forms import PartyCheckupForm, StudySessionForm, TrainingRecordForm
 from staffing.models import PartyCheckup, StudySession, TrainingRecord
+from staffing.reports import staffing_table
 from staffing.selectors import (
     study_session_list,
     worker_brief_get,
@@ -42,6 +43,16 @@ def _can_add(user, obj):
         "checkup": can(user, "staffing.add_partycheckup", obj),
         "study": can(user, "staffing.add_studysession", obj),
     }
+
+
+@login_required
+def staffing_table_page(request):
+    """STAFF-1 in the portal: each community in the user's scope with its households, the
+    required range, the actual number and the vacancies by post (staffing.reports)."""
+    if not request.user.has_perm("staffing.view_postterm"):
+        raise PermissionDenied
+    table = staffing_table(user=request.user)
+    return render(request, "portal/staffing/table.html", {"table": table})
 
 
 @login_required

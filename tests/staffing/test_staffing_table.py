@@ -157,3 +157,40 @@ def test_grid_worker_has_no_table_in_admin(client):
     client.force_login(user_with_role(Role.GRID_WORKER, community=community))
     response = client.get(reverse("admin:staffing_postterm_table"))
     assert response.status_code in (302, 403)
+
+
+@pytest.mark.django_db
+def test_portal_table_scoped_and_linked_from_home(client, ab):
+    client.force_login(ab["user_a"])
+    home = client.get(reverse("portal:home")).content.decode()
+    assert reverse("staffing:table") in home
+    body = client.get(reverse("staffing:table")).content.decode()
+    assert "甲社区" in body and "乙社区" not in body
+    row = f"{ab['a'].households} 户，应配"
+    assert row in body
+
+
+@pytest.mark.django_db
+def test_portal_table_refused_to_grid_worker(client):
+    community = CommunityFactory()
+    client.force_login(user_with_role(Role.GRID_WORKER, community=community))
+    assert client.get(reverse("staffing:table")).status_code == 403
+    assert reverse("staffing:table") not in client.get(reverse("portal:home")).content.decode()
+
+
+@pytest.mark.django_db
+def test_portal_table_query_count_is_fixed(client):
+    street = StreetFactory()
+    client.force_login(user_with_role(Role.STREET_ADMIN, street=street))
+    url = reverse("staffing:table")
+
+    def grow(n):
+        for _ in range(n):
+            community = CommunityFactory(street=street, households=2500)
+            _staff(community, 3, post=Post.COMMITTEE_MEMBER)
+
+    grow(2)
+    client.get(url)
+    small = query_count(client, url)
+    grow(10)
+    assert query_count(client, url) == small
