@@ -616,6 +616,9 @@ def build_demo(*, today: dt.date | None = None) -> dict | None:
         builder.flush()
         for user, role, where in grants:
             role_assign(by=None, user=user, role=role, **where)
+        from staffing.demo import build_payrolls
+
+        build_payrolls(street, User.objects.get(username="admin"), builder.today)
         findings = compliance_run()
         from staffing.reminders import reminders_sweep
 

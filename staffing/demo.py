@@ -247,3 +247,32 @@ def build_staffing(builder, community, spec, cast) -> dict:
             )
 
     return workers
+
+
+def build_payrolls(street, user, today) -> int:
+    """STAFF-2 in the demo: last year's average wage and this year's insurance rates for the
+    street (invented figures), last month's payroll sheet of every community approved by
+    the street, this month's as a draft. Through the payroll services (as `user`, the demo
+    superuser). Returns the number of sheets."""
+    from communities.models import Community
+    from staffing.payroll import payroll_approve, payroll_generate, payroll_submit
+
+    s.AverageWage.objects.create(
+        street=street,
+        year=today.year - 1,
+        monthly_amount=Decimal("6850.00"),
+        source="（演示）市统计局公布的上年度城镇非私营单位在岗职工月平均工资",
+    )
+    s.InsuranceRate.objects.create(
+        street=street, year=today.year, personal_pct=Decimal("10.50"), unit_pct=Decimal("24.00")
+    )
+    this_month = today.replace(day=1)
+    last_month = (this_month - dt.timedelta(days=1)).replace(day=1)
+    sheets = 0
+    for community in Community.objects.filter(street=street).select_related("profile", "street"):
+        approved = payroll_generate(user=user, community=community, month=last_month)
+        payroll_submit(user=user, payroll=approved)
+        payroll_approve(user=user, payroll=approved)
+        payroll_generate(user=user, community=community, month=this_month)
+        sheets += 2
+    return sheets

@@ -160,3 +160,16 @@ def test_demo_inbox_has_the_expiring_contract_reminder(demo):
     assert Reminder.objects.filter(
         community__name="锦湖社区", kind="staff4-term-expiry", status="open"
     ).exists()
+
+
+def test_demo_payrolls_last_month_approved_this_month_draft(demo):
+    from staffing.models import Payroll, PayrollState
+
+    states = sorted(Payroll.objects.values_list("state", flat=True))
+    assert states.count(PayrollState.APPROVED) == 6
+    assert states.count(PayrollState.DRAFT) == 6
+    approved = Payroll.objects.filter(state=PayrollState.APPROVED).first()
+    assert approved.lines.count() > 5
+    assert not ComplianceFinding.objects.filter(
+        check_code="staff2-payroll", status=FindingStatus.VIOLATION
+    ).exists()
