@@ -173,6 +173,147 @@ class ReadOnlyAdminMixin:
         return False
 
 
+class AdminImportUI:
+    """Where a model admin's import pages live (core.import_views renders them)."""
+
+    street_wide = True  # the admin may import street-wide: the 社区 column decides per row
+
+    def __init__(self, model_admin):
+        self.model_admin = model_admin
+        opts = model_admin.opts
+        self.prefix = f"admin:{opts.app_label}_{opts.model_name}"
+
+    def url(self, name, *args):
+        if name in ("upload", "template", "export"):
+            return reverse(f"{self.prefix}_{'import' if name == 'upload' else name}")
+        return reverse(f"{self.prefix}_import_{name}", args=args)
+
+    def context(self, request, title):
+        return {
+            **self.model_admin.admin_site.each_context(request),
+            "opts": self.model_admin.opts,
+            "title": title,
+            "changelist_url": reverse(f"{self.prefix}_changelist"),
+        }
+
+    def template(self, name):
+        return f"imports/admin_{name}.html"
+
+
+class ImportAdminMixin:
+    """Adds 导入 (template, upload, row-by-row preview, confirm, progress, error report) and
+    导出 to a ScopedModelAdmin's changelist for the core.imports spec in `import_spec`.
+    Everything goes through core.imports, so the app's services apply every rule."""
+
+    import_spec = None
+    change_list_template = "imports/admin_change_list.html"
+
+    def _spec(self):
+        from core.imports import get_spec
+
+        return get_spec(self.import_spec)
+
+    def get_urls(self):
+        from django.views.decorators.csrf import csrf_exempt
+
+        info = f"{self.opts.app_label}_{self.opts.model_name}"
+        wrap = self.admin_site.admin_view
+        job = [
+            ("", self.import_job_view, "import_job"),
+            ("status/", self.import_status_view, "import_status"),
+            ("confirm/", self.import_confirm_view, "import_confirm"),
+            ("cancel/", self.import_cancel_view, "import_cancel"),
+            ("errors/", self.import_errors_view, "import_errors"),
+        ]
+        return [
+            # csrf_protect runs inside, after the upload size limit is in place.
+            path("import/", wrap(csrf_exempt(self.import_view)), name=f"{info}_import"),
+            path(
+                "import/template/",
+                wrap(self.import_template_view),
+                name=f"{info}_template",
+            ),
+            *(
+                path(f"import/<int:pk>/{suffix}", wrap(view), name=f"{info}_{name}")
+                for suffix, view, name in job
+            ),
+            path("export/", wrap(self.export_view), name=f"{info}_export"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        from core.imports import can_import, import_communities
+
+        spec, ui = self._spec(), AdminImportUI(self)
+        extra_context = dict(extra_context or {})
+        if can_import(request.user, spec) or import_communities(user=request.user, spec=spec):
+            extra_context["import_url"] = ui.url("upload")
+        if spec.can_export and self.has_view_permission(request):
+            export_url = ui.url("export")
+            community = request.GET.get("community__id__exact")
+            if community:
+                export_url += f"?community={community}"
+            extra_context["export_url"] = export_url
+        return super().changelist_view(request, extra_context)
+
+    def import_view(self, request):
+        from core.import_views import upload
+
+        return upload(request, AdminImportUI(self), self._spec())
+
+    def import_template_view(self, request):
+        from core.import_views import template_download
+
+        return template_download(request, self._spec())
+
+    def _job(self, request, pk):
+        from core.imports import import_job_get
+
+        return import_job_get(user=request.user, pk=pk, kind=self._spec().kind)
+
+    def import_job_view(self, request, pk):
+        from core.import_views import job_page
+
+        return job_page(request, AdminImportUI(self), self._job(request, pk))
+
+    def import_status_view(self, request, pk):
+        from core.import_views import job_status
+
+        return job_status(request, self._job(request, pk))
+
+    def import_confirm_view(self, request, pk):
+        from core.import_views import job_confirm
+
+        return job_confirm(request, AdminImportUI(self), self._job(request, pk))
+
+    def import_cancel_view(self, request, pk):
+        from core.import_views import job_cancel
+
+        return job_cancel(request, AdminImportUI(self), self._job(request, pk))
+
+    def import_errors_view(self, request, pk):
+        from core.import_views import job_errors
+
+        return job_errors(request, self._job(request, pk))
+
+    def export_view(self, request):
+        """The records in scope (or of the community the changelist is filtered to) in the
+        import layout."""
+        from communities.models import Community
+        from core.import_views import export_download
+
+        community = None
+        if request.GET.get("community"):
+            try:
+                pk = int(request.GET["community"])
+            except ValueError:
+                raise Http404 from None
+            community = scoped(Community.objects.all(), request.user).filter(pk=pk).first()
+            if community is None:
+                raise Http404
+        return export_download(request, self._spec(), community)
+
+
 @admin.register(PolicyProfile)
 class PolicyProfileAdmin(ScopedModelAdmin):
     list_display = ("name", "code", "is_preset", "service_room_head", "funding_basis")

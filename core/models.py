@@ -607,3 +607,112 @@ class Reminder(models.Model):
 
     def __str__(self):
         return f"[{self.rule_id}] {self.title}"
+
+
+class ImportState(models.TextChoices):
+    UPLOADED = "uploaded", _("已上传")
+    VALIDATING = "validating", _("校验中")
+    VALIDATED = "validated", _("已校验，待确认")
+    APPLYING = "applying", _("导入中")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("失败")
+    CANCELLED = "cancelled", _("已取消")
+
+
+# States in which a job still runs or waits: the ones a cancel applies to.
+IMPORT_OPEN_STATES = (
+    ImportState.UPLOADED,
+    ImportState.VALIDATING,
+    ImportState.VALIDATED,
+    ImportState.APPLYING,
+)
+
+
+class ImportJob(models.Model):
+    """One Excel import (core.imports): the uploaded file, the validation of every row, the
+    user's confirmation and the all-or-nothing apply through the app's services.
+
+    The file is kept in the row (at most settings.IMPORT_MAX_BYTES) so the web process and
+    the Celery worker read the same bytes without a shared disk, and the job and its file
+    are written in one transaction. A job without a community is a street-wide import:
+    scoped() hides it from everyone but superusers; core.imports shows it to its creator."""
+
+    kind = models.CharField(_("导入类型"), max_length=40)
+    community = models.ForeignKey(
+        "communities.Community",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="import_jobs",
+        verbose_name=_("社区"),
+        help_text=_("为空表示全街道导入（按表格中的“社区”列）"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="import_jobs",
+        verbose_name=_("上传人"),
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("确认人"),
+    )
+    language = models.CharField(_("语言"), max_length=10, default="zh-hans")
+    file_name = models.CharField(_("原文件名"), max_length=255)
+    content = models.BinaryField(_("文件内容"), editable=False)
+    size = models.PositiveIntegerField(_("文件大小（字节）"), default=0)
+    sha256 = models.CharField(_("文件摘要（SHA-256）"), max_length=64, db_index=True)
+    state = models.CharField(
+        _("状态"), max_length=12, choices=ImportState.choices, default=ImportState.UPLOADED
+    )
+    rows_total = models.PositiveIntegerField(_("总行数"), default=0)
+    rows_new = models.PositiveIntegerField(_("新增"), default=0)
+    rows_updated = models.PositiveIntegerField(_("更新"), default=0)
+    rows_unchanged = models.PositiveIntegerField(_("无变化"), default=0)
+    rows_invalid = models.PositiveIntegerField(_("有误"), default=0)
+    rows_done = models.PositiveIntegerField(_("已处理"), default=0)
+    rows_per_second = models.FloatField(_("每秒行数"), null=True, blank=True)
+    errors = models.JSONField(
+        _("错误明细"), default=list, blank=True, help_text=_("最多保存 IMPORT_MAX_ERRORS 条")
+    )
+    error_count = models.PositiveIntegerField(_("错误条数"), default=0)
+    message = models.TextField(_("说明"), blank=True)
+    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("导入任务")
+        verbose_name_plural = _("导入任务")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["community", "-created_at"], name="importjob_community_created"),
+            models.Index(fields=["created_by", "-created_at"], name="importjob_user_created"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    rows_total__gte=F("rows_new")
+                    + F("rows_updated")
+                    + F("rows_unchanged")
+                    + F("rows_invalid")
+                ),
+                name="importjob_counts_within_total",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.file_name}（{self.get_state_display()}）"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in IMPORT_OPEN_STATES
+
+    @property
+    def can_confirm(self) -> bool:
+        return self.state == ImportState.VALIDATED and self.rows_invalid == 0

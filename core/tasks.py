@@ -34,3 +34,19 @@ def compliance_nightly(community_ids=None, run_date=None):
 
     day = dt.date.fromisoformat(run_date) if run_date else None
     return services.compliance_run(community_ids=community_ids, run_date=day)
+
+
+@shared_task(name="core.tasks.import_validate", acks_late=True)
+def import_validate(job_id):
+    """Validate every row of an uploaded import (a dry run through the services)."""
+    from core.imports import import_job_validate
+
+    return import_job_validate(job_id=job_id)
+
+
+@shared_task(name="core.tasks.import_apply", acks_late=True)
+def import_apply(job_id):
+    """Apply a confirmed import in one transaction; a second delivery applies nothing."""
+    from core.imports import import_job_apply
+
+    return import_job_apply(job_id=job_id)

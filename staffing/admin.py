@@ -8,7 +8,7 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from core.admin import ScopedModelAdmin
+from core.admin import ImportAdminMixin, ScopedModelAdmin
 from staffing.models import (
     Evaluation,
     Handover,
@@ -37,7 +37,8 @@ class StaffingAdmin(ScopedModelAdmin):
 
 
 @admin.register(Worker)
-class WorkerAdmin(StaffingAdmin):
+class WorkerAdmin(ImportAdminMixin, StaffingAdmin):
+    import_spec = "roster"  # staffing.imports.RosterSpec: 导入 and 导出 on the changelist
     list_display = (
         "name",
         "community",

@@ -1,13 +1,20 @@
 """Excel exports of staffing (openpyxl write-only, core.exports helpers): the monthly payroll
 sheet and the STAFF-2 wage-gap report. Callers pass rows already scoped to the user
-(staffing.payroll selectors)."""
+(staffing.payroll selectors). The roster export reads through core.scoping itself."""
 
+from collections.abc import Iterator
+
+from django.db.models import Prefetch, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from core.exports import safe_cell, xlsx_response
+from core.imports import get_spec, ledger_workbook
+from core.scoping import scoped
+from staffing.models import PostTerm, Worker
 from staffing.payroll import payroll_lines, payroll_totals
 
 BOLD = Font(bold=True)
@@ -134,3 +141,54 @@ def wage_gap_xlsx(report):
             ]
         )
     return xlsx_response(wb, f"生活补贴差距报告_{report.year}.xlsx")
+
+
+# --- the roster, in the import layout (staffing.imports.RosterSpec): a roster exported and
+# imported again is all "unchanged".
+
+
+def roster_rows(*, user, community=None) -> Iterator[dict]:
+    """One dict per term (a worker without terms: one row without a post) of the workers
+    who have not left, in the communities `user` may see. Read in chunks: memory stays flat
+    at any size."""
+    today = timezone.localdate()
+    workers = scoped(Worker.objects.all(), user).filter(
+        Q(left_on__isnull=True) | Q(left_on__gt=today)
+    )
+    if community is not None:
+        workers = workers.filter(community=community)
+    workers = (
+        workers.select_related("community")
+        .prefetch_related(
+            Prefetch("terms", queryset=PostTerm.objects.order_by("starts_on", "post", "pk"))
+        )
+        .order_by("community__name", "name", "pk")
+    )
+    for worker in workers.iterator(chunk_size=500):
+        person = {
+            "community": worker.community.name,
+            "name": worker.name,
+            "gender": worker.gender,
+            "phone": worker.phone,
+            "source": worker.source,
+            "is_full_time": worker.is_full_time,
+            "hired_on": worker.hired_on,
+        }
+        terms = list(worker.terms.all())
+        if not terms:
+            yield person
+        for term in terms:
+            yield {
+                **person,
+                "post": term.post,
+                "starts_on": term.starts_on,
+                "ends_on": term.ends_on,
+                "selection": term.selection,
+            }
+
+
+def roster_xlsx(*, user, community=None):
+    spec = get_spec("roster")
+    workbook = ledger_workbook(spec, roster_rows(user=user, community=community))
+    suffix = f"_{community.name}" if community is not None else ""
+    return xlsx_response(workbook, f"{spec.title}{suffix}_{timezone.localdate():%Y%m%d}.xlsx")

@@ -127,6 +127,19 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 
+# Excel imports (core.imports): limits checked before a file is parsed.
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=10_000)
+IMPORT_MAX_COLUMNS = 100
+# Zip bomb: the true (not the declared) uncompressed size of all members, and the ratio of
+# any member larger than 1 MB; ordinary workbooks stay far below both.
+IMPORT_MAX_UNCOMPRESSED_BYTES = env.int("IMPORT_MAX_UNCOMPRESSED_BYTES", default=200 * 1024 * 1024)
+IMPORT_MAX_COMPRESSION_RATIO = 200
+IMPORT_MAX_ZIP_MEMBERS = 1000
+IMPORT_MAX_ERRORS = 1000  # kept in ImportJob.errors; the count is always exact
+IMPORT_PROGRESS_EVERY = 200  # rows between progress writes (and cancel checks)
+IMPORT_QUEUE = env("IMPORT_QUEUE", default="") or None  # Celery queue; None: the default
+
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CACHES = {
     "default": {
