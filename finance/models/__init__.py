@@ -1,0 +1,8 @@
+"""Models of the finance chapter (issue #6): accounts, funding, budgets, incomes
+(`accounts.py`), expense claims with their approvals and payments (`claims.py`), and the
+books, reconciliations and quarterly statements (`books.py`)."""
+
+from finance.models.accounts import *  # noqa: F403
+from finance.models.books import *  # noqa: F403
+from finance.models.choices import *  # noqa: F403
+from finance.models.claims import *  # noqa: F403
