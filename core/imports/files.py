@@ -313,27 +313,31 @@ def _too_many_rows():
 
 @dataclass
 class Sheet:
-    """The data sheet of an upload, checked: headers found, size within limits."""
+    """The data sheet of an upload, checked: headers found, size within limits. Rows are
+    read from calamine one at a time (`rows()`), not copied into Python lists."""
 
     name: str
     header_row: int  # Excel row number of the header
     positions: dict[str, int]  # column key -> 0-based column of the sheet
     data_rows: int
     formulas: set[tuple[int, int]]
-    _rows: list = field(repr=False, default_factory=list)
+    _sheet: object = field(repr=False, default=None)
+    _row0: int = 0  # rows before the first one calamine yields
+    _col0: int = 0  # columns before the first cell of each row calamine yields
 
     def letter(self, key: str) -> str:
         return column_letter(self.positions[key]) if key in self.positions else ""
 
     def rows(self) -> Iterator[Row]:
         """Non-blank rows after the header, in order, with raw values by column key."""
-        for i, cells in enumerate(self._rows[self.header_row :], start=self.header_row + 1):
-            if _blank(cells):
+        for number, cells in enumerate(self._sheet.iter_rows(), start=self._row0 + 1):
+            if number <= self.header_row or _blank(cells):
                 continue
-            raw = {
-                key: cells[pos] if pos < len(cells) else None for key, pos in self.positions.items()
-            }
-            yield Row(number=i, raw=raw)
+            raw = {}
+            for key, pos in self.positions.items():
+                j = pos - self._col0
+                raw[key] = cells[j] if 0 <= j < len(cells) else None
+            yield Row(number=number, raw=raw)
 
     def formula_keys(self, row: Row) -> list[str]:
         return [k for k, pos in self.positions.items() if (row.number, pos) in self.formulas]
@@ -355,29 +359,40 @@ def open_sheet(data: bytes, spec: ImportSpec) -> Sheet:
     if chosen is None:
         raise FileRejected(_("工作簿中没有工作表"))
     scan = scan_sheet(zf, chosen.part)
+    count, header_at, header, width, data_rows = 0, None, None, 0, 0
     try:
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheet = book.get_sheet_by_name(chosen.name)
-        # From A1 (not from the first used cell), so list positions are sheet positions.
-        rows = sheet.to_python(skip_empty_area=False) if sheet.height else []
+        if sheet.start is not None:
+            # One pass: where the header is and how many data rows follow it.
+            for i, cells in enumerate(sheet.iter_rows()):
+                count, width = i + 1, len(cells)
+                if _blank(cells):
+                    continue
+                if header_at is None:
+                    header_at, header = i, cells
+                else:
+                    data_rows += 1
     except python_calamine.PasswordError:
         raise FileRejected(_("文件设置了密码，无法读取。请取消密码后另存为 .xlsx 再导入")) from None
     except Exception:  # calamine's errors (CalamineError, XmlError, ZipError, ...)
         raise FileRejected(
             _("工作表“%(name)s”无法读取，请在 Excel 中重新保存") % {"name": chosen.name}
         ) from None
-    header_at = next((i for i, cells in enumerate(rows) if not _blank(cells)), None)
     if header_at is None:
         raise FileRejected(_("工作表“%(name)s”是空的，没有表头和数据") % {"name": chosen.name})
-    header_row = header_at + 1
-    positions, missing, errors = _map_headers(spec, rows[header_at], chosen.name, header_row)
+    # calamine yields the rows up to its last used one and the columns from its first used
+    # one; the end of its range says where the rows and cells it yields sit in the sheet.
+    end_row, end_col = sheet.end
+    row0, col0 = end_row + 1 - count, end_col + 1 - width
+    header_row = row0 + header_at + 1
+    positions, missing, errors = _map_headers(spec, header, col0, chosen.name, header_row)
     if missing:
         raise FileRejected(
-            _("工作表“%(name)s”缺少列：%(cols)s（请使用下载的模板，表头须在第一行）")
+            _("工作表“%(name)s”缺少列：%(cols)s（请使用下载的模板，表头不要改动）")
             % {"name": chosen.name, "cols": "、".join(missing)},
             errors,
         )
-    data_rows = sum(1 for cells in rows[header_at + 1 :] if not _blank(cells))
     if not data_rows:
         raise FileRejected(_("工作表“%(name)s”只有表头，没有数据行") % {"name": chosen.name})
     if data_rows > settings.IMPORT_MAX_ROWS:
@@ -388,11 +403,13 @@ def open_sheet(data: bytes, spec: ImportSpec) -> Sheet:
         positions=positions,
         data_rows=data_rows,
         formulas=scan.formulas,
-        _rows=rows,
+        _sheet=sheet,
+        _row0=row0,
+        _col0=col0,
     )
 
 
-def _map_headers(spec, cells, sheet_name, header_row):
+def _map_headers(spec, cells, col0, sheet_name, header_row):
     by_header = {}
     for column in spec.columns:
         for text in column.headers():
@@ -404,7 +421,7 @@ def _map_headers(spec, cells, sheet_name, header_row):
             continue
         if key in positions:
             dupes.append(str(cell))
-        positions[key] = j
+        positions[key] = col0 + j
     missing = [
         str(c.header) for c in spec.columns if c.key not in positions and not c.header_optional
     ]

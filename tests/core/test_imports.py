@@ -37,8 +37,9 @@ from core.imports import (
     open_sheet,
 )
 from core.models import ImportJob, ImportState, Role
+from core.scoping import scoped
 from staffing.models import Gender, Post, PostTerm, Worker
-from tests.factories import CommunityFactory, StreetFactory, user_with_role
+from tests.factories import CommunityFactory, StreetFactory, UserFactory, user_with_role
 from tests.helpers import query_count
 
 HEADERS = ["姓名", "性别", "联系电话", "人员来源", "是否专职", "入职日期", "职务", "任期开始"]
@@ -370,6 +371,31 @@ def test_headers_match_without_spaces_and_required_marks_and_sheet_by_position(a
     assert sheet.name == "Sheet1" and sheet.data_rows == 1
 
 
+@pytest.mark.django_db
+def test_table_away_from_a1_reports_the_sheet_row_and_column(ab, roster):
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "花名册"
+    for i, header in enumerate(HEADERS):
+        ws.cell(row=3, column=3 + i, value=header)
+    for r, values in ((4, ROW), (6, ["李四", "未知", *ROW[2:]])):
+        for i, value in enumerate(values):
+            ws.cell(row=r, column=3 + i, value=value)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    sheet = open_sheet(buffer.getvalue(), roster)
+    assert (sheet.header_row, sheet.data_rows, sheet.letter("name")) == (3, 2, "C")
+    assert [(r.number, r.raw["name"]) for r in sheet.rows()] == [(4, "张三"), (6, "李四")]
+    job = _validated(ab["user_a"], ab["a"], buffer.getvalue())
+    [error] = job.errors
+    assert (error["row"], error["column"], error["letter"], error["value"]) == (
+        6,
+        "性别",
+        "D",
+        "未知",
+    )
+
+
 # --- the error report ------------------------------------------------------------------------
 
 
@@ -450,6 +476,17 @@ def test_street_wide_job_visible_only_to_its_creator(client):
     assert client.get(reverse("portal:import_job", args=[job.pk])).status_code == 404
     client.force_login(creator)
     assert client.get(reverse("portal:import_job", args=[job.pk])).status_code == 200
+    client.force_login(UserFactory(is_superuser=True, is_staff=True))
+    assert client.get(reverse("portal:import_job", args=[job.pk])).status_code == 200
+
+
+@pytest.mark.django_db
+def test_scoped_hides_other_communities_and_street_wide_jobs(ab):
+    user_b = user_with_role(Role.COMMITTEE_DIRECTOR, community=ab["b"])
+    mine = _create(ab["user_a"], ab["a"], xlsx())
+    _create(user_b, ab["b"], xlsx())
+    _create(ab["user_a"], None, xlsx())
+    assert list(scoped(ImportJob.objects.all(), ab["user_a"])) == [mine]
 
 
 # --- confirm, apply, cancel ---------------------------------------------------------------
