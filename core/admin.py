@@ -528,6 +528,7 @@ class ReminderAdmin(ScopedModelAdmin):
         "status",
         "created_at",
         "closed_at",
+        "closed_by",
     )
     list_filter = (
         "status",
@@ -536,7 +537,7 @@ class ReminderAdmin(ScopedModelAdmin):
         ("community", admin.RelatedOnlyFieldListFilter),  # only communities in scope
     )
     search_fields = ("title",)
-    list_select_related = ("community", "worker")
+    list_select_related = ("community", "worker", "closed_by")
     readonly_fields = [f.name for f in Reminder._meta.fields]
     actions = ["mark_done"]
 

@@ -557,6 +557,7 @@ class ReminderStatus(models.TextChoices):
     DONE = "done", _("已办结")
 
 
+@audited
 class Reminder(models.Model):
     """A due reminder created by a periodic sweep (CONVENTIONS: Tasks): one row per rule,
     subject and period, so a retried task or a second beat never creates a second one.
@@ -591,6 +592,15 @@ class Reminder(models.Model):
     )
     created_at = models.DateTimeField(_("提醒时间"), auto_now_add=True)
     closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("办结人"),
+        help_text=_("为空表示履职后由定时任务自动办结"),
+    )
 
     class Meta:
         verbose_name = _("待办提醒")

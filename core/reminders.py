@@ -125,9 +125,9 @@ def reminder_close(*, user, reminder: Reminder) -> Reminder:
     conditional UPDATE, so two clicks or a sweep at the same moment cannot race)."""
     require(user, CLOSE_PERM, reminder)
     Reminder.objects.filter(pk=reminder.pk, status=ReminderStatus.OPEN).update(
-        status=ReminderStatus.DONE, closed_at=timezone.now()
+        status=ReminderStatus.DONE, closed_at=timezone.now(), closed_by=user
     )
-    reminder.refresh_from_db(fields=["status", "closed_at"])
+    reminder.refresh_from_db(fields=["status", "closed_at", "closed_by"])
     return reminder
 
 
@@ -144,7 +144,7 @@ def _viewable(queryset: QuerySet, user) -> QuerySet:
 def reminder_list(*, user, status: str | None = ReminderStatus.OPEN) -> QuerySet:
     """The reminders the user may see, newest due date first (undated last); `status`
     None means all."""
-    queryset = Reminder.objects.select_related("community", "worker")
+    queryset = Reminder.objects.select_related("community", "worker", "closed_by")
     if status:
         queryset = queryset.filter(status=status)
     return _viewable(queryset, user).order_by(

@@ -147,6 +147,10 @@ def test_inbox_close_marks_done_and_redirects(client, ab):
     assert response["Location"] == reverse("portal:inbox") + "?status=all"
     ab["rem_a"].refresh_from_db()
     assert ab["rem_a"].status == ReminderStatus.DONE
+    assert ab["rem_a"].closed_by == ab["director_a"]  # who closed it is kept (and audited)
+    from pghistory.models import Events
+
+    assert Events.objects.tracks(ab["rem_a"]).filter(pgh_label="update").exists()
     # An off-site `next` is not followed.
     other = _reminder(ab["a"])
     response = client.post(
