@@ -48,6 +48,7 @@ def _can_add(user, obj):
         "training": can(user, "staffing.add_trainingrecord", obj),
         "checkup": can(user, "staffing.add_partycheckup", obj),
         "study": can(user, "staffing.add_studysession", obj),
+        "roster": can(user, "staffing.add_worker", obj) and can(user, "staffing.add_postterm", obj),
     }
 
 

@@ -345,3 +345,15 @@ def test_admin_export_is_scoped_and_filtered_by_community(client, ab, director):
     assert names == ["甲的人"]
     url = reverse("admin:staffing_worker_export") + f"?community={ab['b'].pk}"
     assert client.get(url).status_code == 404
+
+
+@pytest.mark.django_db
+def test_worker_list_links_roster_export_and_import_by_permission(client):
+    community = CommunityFactory()
+    url = reverse("staffing:workers", args=[community.pk])
+    upload = reverse("portal:import_upload", args=["roster"])
+    client.force_login(user_with_role(Role.COMMITTEE_DIRECTOR, community=community))
+    body = client.get(url).content.decode()
+    assert upload in body and reverse("portal:import_export", args=["roster"]) in body
+    client.force_login(user_with_role(Role.MEMBER, community=community))
+    assert f'href="{upload}"' not in client.get(url).content.decode()
