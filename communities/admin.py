@@ -7,6 +7,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from communities import ledger_admin  # noqa: F401  (registers the ledger admins)
 from communities import models as m
 from communities.services import registry_delete, registry_save, registry_validate
 from core.admin import ScopedModelAdmin

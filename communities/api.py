@@ -179,3 +179,7 @@ def register(router):
     router.register("facilities", FacilityViewSet)
     router.register("access-records", AccessRecordViewSet)
     router.register("access-checks", AccessCheckViewSet)
+
+    from communities.ledger_api import register as register_ledgers
+
+    register_ledgers(router)

@@ -296,3 +296,98 @@ def compounds(community, profile):
     if gaps:
         return Result.warning("；".join(gaps))
     return Result.ok(_("%(n)s 个小区均有业委会，物业管理有人负责") % {"n": len(rows)})
+
+
+# --- ORG-13 ledgers (issue #4) ------------------------------------------------------------
+
+
+@register(
+    "org13-coverage",
+    rule_id="ORG-13",
+    title=gettext_lazy("台帐覆盖（摸底不漏户、造册不漏人）"),
+    citation="002 五",
+)
+def ledger_coverage(community, profile):
+    from communities.models import Resident
+
+    units = list(
+        Unit.objects.filter(community=community)
+        .annotate(
+            registered=Count("household_rows", filter=Q(household_rows__moved_out_on__isnull=True))
+        )
+        .values_list("households", "registered")
+    )
+    if not units:
+        return Result.warning(_("未划分网格单元，无法核对住户登记情况"))
+    short = [(expected, registered) for expected, registered in units if registered < expected]
+    without_id = Resident.objects.filter(
+        community=community, moved_out_on__isnull=True, id_valid=False
+    ).count()
+    values = {
+        "u": len(short),
+        "m": sum(expected - registered for expected, registered in short),
+        "r": sum(registered for _expected, registered in units),
+        "e": sum(expected for expected, _registered in units),
+        "w": without_id,
+    }
+    gaps = []
+    if short:
+        gaps.append(_("%(u)s 个单元登记户数少于网格户数，共少 %(m)s 户") % values)
+    if without_id:
+        gaps.append(_("%(w)s 名在册居民无有效身份证号") % values)
+    if gaps:
+        return Result.warning("；".join(gaps) + _("（已登记 %(r)s 户，应登记 %(e)s 户）") % values)
+    return Result.ok(
+        _("已登记 %(r)s 户，各单元均不少于网格户数；在册居民均有有效身份证号") % values
+    )
+
+
+@register(
+    "org13-review",
+    rule_id="ORG-13",
+    title=gettext_lazy("台帐动态更新（定期复核）"),
+    citation="000 第十二条(五)；003 十一(三)",
+    params=("ledger_review_days",),
+)
+def ledger_review(community, profile):
+    """rules.review_overdue in SQL: the last review (or, never reviewed, the creation date)
+    is more than ledger_review_days before today."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from communities.models import Household, Resident
+
+    cutoff = timezone.localdate() - dt.timedelta(days=profile.ledger_review_days)
+    overdue = Q(reviewed_on__lt=cutoff) | Q(reviewed_on__isnull=True, created_at__date__lt=cutoff)
+    values = {
+        "h": Household.objects.filter(
+            overdue, community=community, moved_out_on__isnull=True
+        ).count(),
+        "r": Resident.objects.filter(
+            overdue, community=community, moved_out_on__isnull=True
+        ).count(),
+        "d": profile.ledger_review_days,
+    }
+    if values["h"] or values["r"]:
+        return Result.warning(_("%(h)s 户住户、%(r)s 名居民超过 %(d)s 天未复核") % values)
+    return Result.ok(_("在册住户和居民均在 %(d)s 天内复核或登记") % values)
+
+
+@register(
+    "org13-duplicates",
+    rule_id="ORG-13",
+    title=gettext_lazy("居民重复登记核查"),
+    citation="002 五",
+)
+def ledger_duplicates(community, profile):
+    from communities.ledger_selectors import duplicate_elsewhere_q
+    from communities.models import Resident
+
+    n = Resident.objects.filter(duplicate_elsewhere_q(), community=community).count()
+    if n:
+        return Result.warning(
+            _("%(n)s 名在册居民的身份证号同时在其他社区在册（均未登记为人户分离），请核查")
+            % {"n": n}
+        )
+    return Result.ok(_("未发现与其他社区重复登记的居民"))

@@ -104,6 +104,34 @@ ROLE_GRANTS[Role.STREET_PRINCIPAL] |= {PAYROLL_APPROVE}
 ROLE_GRANTS[Role.PARTY_SECRETARY] |= {PAYROLL_SUBMIT}
 ROLE_GRANTS[Role.COMMITTEE_DIRECTOR] |= {PAYROLL_SUBMIT}
 
+# ORG-13 / ORG-9 ledgers (issue #4). Every role that reads its community reads the ledgers,
+# with ID numbers and phones masked; grid workers collect them (摸底), so they edit them.
+# Special targets (特别对象) and full personal data are for the community's two heads and
+# the street administrator only; the access log is the street administrator's.
+LEDGERS = (
+    "communities.household",
+    "communities.resident",
+    "communities.specialgroupmember",
+    "communities.volunteer",
+    "communities.volunteerservice",
+)
+SPECIAL_GROUP_TYPES = ("communities.specialgrouptype",)
+SPECIAL_TARGETS = ("communities.specialtarget",)
+PERSONAL_DATA_LOG = ("communities.personaldatalog",)
+REVEAL_PERSONAL = ("communities.personal", "reveal")  # -> "communities.reveal_personal"
+for _role, _grants in ROLE_GRANTS.items():
+    if ("communities.community", VIEW) in _grants:
+        _grants |= _grant(LEDGERS + SPECIAL_GROUP_TYPES, (VIEW,))
+ROLE_GRANTS[Role.STREET_ADMIN] |= (
+    _grant(LEDGERS + SPECIAL_GROUP_TYPES + SPECIAL_TARGETS, ALL)
+    | _grant(PERSONAL_DATA_LOG, (VIEW,))
+    | {REVEAL_PERSONAL}
+)
+for _role in (Role.PARTY_SECRETARY, Role.COMMITTEE_DIRECTOR):
+    ROLE_GRANTS[_role] |= _grant(LEDGERS + SPECIAL_TARGETS, ALL) | {REVEAL_PERSONAL}
+ROLE_GRANTS[Role.DEPUTY] |= _grant(LEDGERS, EDIT)
+ROLE_GRANTS[Role.GRID_WORKER] |= _grant(LEDGERS, EDIT)
+
 # Roles that use the Django admin; the others work in the worker portal only.
 ADMIN_ROLES = frozenset(
     {

@@ -303,3 +303,133 @@ def user_with_role(role, *, community=None, street=None, username=None):
         )
     user.refresh_from_db()
     return user
+
+
+# --- ledgers (issue #4) ---------------------------------------------------------------------
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+
+def valid_id_number(birth: dt.date, seq: int = 1, region: str = "220104") -> str:
+    """A valid 18-digit resident ID number (GB 11643): region, birth date, a 3-digit
+    sequence (odd = male) and the check digit."""
+    first17 = f"{region}{birth:%Y%m%d}{seq % 1000:03d}"
+    total = sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True))
+    return first17 + _ID_CHECK[total % 11]
+
+
+def special_group_types():
+    """The special group types seeded by communities/migrations/0005 (a transactional
+    test's flush removes them): loaded again when missing. Returns {code: type}."""
+    import importlib
+
+    seed = importlib.import_module("communities.migrations.0005_special_group_types")
+    existing = {t.code: t for t in m.SpecialGroupType.objects.filter(profile=None)}
+    for order, (code, name, amount, grade, min_age) in enumerate(seed.TYPES, start=1):
+        if code not in existing:
+            existing[code] = m.SpecialGroupType.objects.create(
+                profile=None,
+                code=code,
+                name=name,
+                has_amount=amount,
+                has_grade=grade,
+                min_age=min_age,
+                sort_order=order * 10,
+            )
+    return existing
+
+
+def special_group_type(code: str = "dibao"):
+    return special_group_types()[code]
+
+
+class HouseholdFactory(InCommunity):
+    """A household at a unit of its community; the address is derived as the service does."""
+
+    class Meta:
+        model = m.Household
+
+    _parent = "unit"
+    unit = same_community(UnitFactory)
+    room = factory.Sequence(lambda n: f"{n % 6 + 1}{n % 4 + 1:02d}-{n}")
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        from communities.ledger_services import household_fill
+
+        household = model_class(*args, **kwargs)
+        household_fill(household)
+        household.save()
+        return household
+
+
+class ResidentFactory(InCommunity):
+    """A current resident with a valid ID number (birth date and gender derived from it)."""
+
+    class Meta:
+        model = m.Resident
+
+    _parent = "household"
+    household = same_community(HouseholdFactory)
+    name = factory.Sequence(lambda n: "".join(person_name(n)))
+    id_number = factory.Sequence(
+        lambda n: valid_id_number(dt.date(1950, 1, 1) + dt.timedelta(days=(n * 37) % 20000), n)
+    )
+    relation = m.Relation.HEAD
+    phone = factory.Sequence(lambda n: f"139{n:08d}")
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        from communities.ledger_services import resident_fill
+
+        resident = model_class(*args, **kwargs)
+        errors = resident_fill(resident, timezone.localdate())
+        assert not errors, errors
+        resident.save()
+        return resident
+
+
+class SpecialGroupMemberFactory(InCommunity):
+    class Meta:
+        model = m.SpecialGroupMember
+
+    _parent = "resident"
+    resident = same_community(ResidentFactory)
+    group_type = factory.LazyFunction(special_group_type)
+    starts_on = dt.date(2024, 1, 1)
+    monthly_amount = factory.LazyAttribute(
+        lambda o: Decimal("650.00") if o.group_type.has_amount else None
+    )
+    grade = factory.LazyAttribute(lambda o: "2" if o.group_type.has_grade else "")
+
+
+class SpecialTargetFactory(InCommunity):
+    class Meta:
+        model = m.SpecialTarget
+
+    _parent = "resident"
+    resident = same_community(ResidentFactory)
+    kind = m.SpecialTargetKind.CORRECTION
+    since = dt.date(2024, 3, 1)
+    responsible = factory.Sequence(lambda n: "".join(person_name(n + 3)))
+
+
+class VolunteerFactory(InCommunity):
+    class Meta:
+        model = m.Volunteer
+
+    name = factory.Sequence(lambda n: "".join(person_name(n + 5)))
+    phone = factory.Sequence(lambda n: f"137{n:08d}")
+    registered_on = dt.date(2024, 1, 1)
+
+
+class VolunteerServiceFactory(InCommunity):
+    class Meta:
+        model = m.VolunteerService
+
+    _parent = "volunteer"
+    volunteer = same_community(VolunteerFactory)
+    date = dt.date(2025, 3, 5)
+    activity = "社区环境整治"
+    hours = Decimal("2.5")

@@ -179,7 +179,14 @@ class Resident(TimeStampedModel):
             models.Index(fields=["id_number"], name="resident_id_number"),
             models.Index(fields=["community", "id_tail"], name="resident_id_tail"),
             models.Index(fields=["community", "phone_tail"], name="resident_phone_tail"),
-            models.Index(fields=["community", "name_initials"], name="resident_initials"),
+            # Prefix search on pinyin initials (LIKE 'zjh%') must use the index whatever the
+            # database collation: varchar_pattern_ops compares bytes.
+            models.Index(
+                fields=["community", "name_initials"],
+                opclasses=["int8_ops", "varchar_pattern_ops"],
+                condition=Q(moved_out_on__isnull=True),
+                name="resident_initials_prefix",
+            ),
         ]
 
     def __str__(self):

@@ -1,0 +1,552 @@
+"""Reads of the ledgers (ORG-13, ORG-9), always through core.scoping.scoped, at a fixed
+number of queries per page whatever the number of rows.
+
+The resident list is the big one (100,000 residents in a community): it is ordered by the
+partial index (community, address_order, household, id) WHERE moved_out_on IS NULL, the
+page's rows come with their household and community in one query, their current special
+groups in one more, and the two review flags are EXISTS subqueries on the ID-number index
+evaluated for the page's rows only.
+"""
+
+import datetime as dt
+import hashlib
+import re
+import uuid
+from dataclasses import dataclass, field
+
+from django.core.cache import cache
+from django.core.paginator import Page, Paginator
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.functional import cached_property
+
+from communities import rules
+from communities.models import (
+    Building,
+    Community,
+    Household,
+    RegistrationType,
+    Resident,
+    SpecialGroupMember,
+    SpecialGroupType,
+    SpecialTarget,
+    Volunteer,
+    VolunteerService,
+)
+from core.scoping import scope_for, scoped
+
+_ID_TAIL = re.compile(r"^[0-9]{3}[0-9X]$")
+_MOBILE = re.compile(r"^1[0-9]{10}$")
+_LETTERS = re.compile(r"^[A-Za-z]+$")
+
+
+def permitted(queryset: QuerySet, user, perm: str) -> QuerySet:
+    """Rows of the communities where `user` holds `perm` (a role may reach a community but
+    not this kind of row, e.g. a grid worker and special targets)."""
+    queryset = scoped(queryset, user)
+    scope = scope_for(user)
+    if scope.everything:
+        return queryset
+    allowed = [cid for cid, perms in scope.perms_by_community.items() if perm in perms]
+    return queryset.filter(community_id__in=allowed)
+
+
+def current_period_q(prefix: str = "", today: dt.date | None = None) -> Q:
+    """A membership current on `today` (no end date, or ending today or later)."""
+    return Q(**{f"{prefix}ends_on__isnull": True}) | Q(**{f"{prefix}ends_on__gte": today})
+
+
+# --- residents ------------------------------------------------------------------------------
+
+
+def _same_id_elsewhere():
+    return Resident.objects.filter(
+        id_number=OuterRef("id_number"), moved_out_on__isnull=True
+    ).exclude(community_id=OuterRef("community_id"))
+
+
+def with_review_flags(queryset: QuerySet[Resident]) -> QuerySet[Resident]:
+    """Two flags of issue #4 on current residents with an ID number:
+
+    - `registered_elsewhere`: the ID number is current in another community too;
+    - `duplicate_elsewhere`: the same, and neither record is registered as 人户分离, so it
+      needs review (人户分离 is legitimate, a duplicate is not).
+    """
+    others = _same_id_elsewhere()
+    not_applicable = Q(id_number="") | Q(moved_out_on__isnull=False)
+    return queryset.annotate(
+        registered_elsewhere=Case(When(not_applicable, then=Value(False)), default=Exists(others)),
+        duplicate_elsewhere=Case(
+            When(not_applicable | Q(registration_type=RegistrationType.SEPARATED), then=False),
+            default=Exists(others.exclude(registration_type=RegistrationType.SEPARATED)),
+        ),
+    )
+
+
+def duplicate_elsewhere_q() -> Q:
+    """Filter form of `duplicate_elsewhere` (for counts over many rows)."""
+    others = _same_id_elsewhere().exclude(registration_type=RegistrationType.SEPARATED)
+    return (
+        Q(moved_out_on__isnull=True)
+        & ~Q(id_number="")
+        & ~Q(registration_type=RegistrationType.SEPARATED)
+        & Q(Exists(others))
+    )
+
+
+def resident_search(queryset: QuerySet[Resident], q: str | None) -> QuerySet[Resident]:
+    """Search semantics shared by the portal, the admin and the API (issue #4):
+
+    - a full 18-character ID number: that number;
+    - 4 characters of digits (and a final X): ID number tail, or phone tail when all digits;
+    - an 11-digit mobile number: that phone;
+    - ASCII letters only: pinyin initials (zjh → 张建华);
+    - anything else: name or household address contains it.
+    """
+    q = (q or "").strip()
+    if not q:
+        return queryset
+    upper = rules.normalise_id(q)
+    if rules.ID_PATTERN.match(upper):
+        return queryset.filter(id_number=upper)
+    if _ID_TAIL.match(upper):
+        condition = Q(id_tail=upper)
+        if upper.isdigit():
+            condition |= Q(phone_tail=upper)
+        return queryset.filter(condition)
+    if _MOBILE.match(upper):
+        return queryset.filter(phone=upper)
+    if _LETTERS.match(q):
+        return queryset.filter(name_initials__startswith=q.lower())
+    return queryset.filter(Q(name__icontains=q) | Q(household__address__icontains=q))
+
+
+def _int(value):
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1  # an id that matches nothing rather than an error page
+
+
+def resident_filter(
+    queryset: QuerySet[Resident],
+    *,
+    community_id=None,
+    q: str | None = None,
+    group: str | None = None,
+    residents_group=None,
+    building=None,
+    unit=None,
+    registration_type: str | None = None,
+    include_moved_out: bool = False,
+    moved_out: bool | None = None,
+    duplicate: bool | None = None,
+    no_id: bool | None = None,
+    today: dt.date | None = None,
+) -> QuerySet[Resident]:
+    """The list filters of issue #4 (group, grid tier, registration type, search)."""
+    today = today or timezone.localdate()
+    if community_id not in (None, ""):
+        queryset = queryset.filter(community_id=_int(community_id))
+    if moved_out is True:
+        queryset = queryset.filter(moved_out_on__isnull=False)
+    elif not include_moved_out:
+        queryset = queryset.filter(moved_out_on__isnull=True)
+    if residents_group not in (None, ""):
+        queryset = queryset.filter(
+            household__unit__building__building_group__residents_group_id=_int(residents_group)
+        )
+    if building not in (None, ""):
+        queryset = queryset.filter(household__unit__building_id=_int(building))
+    if unit not in (None, ""):
+        queryset = queryset.filter(household__unit_id=_int(unit))
+    if registration_type:
+        queryset = queryset.filter(registration_type=registration_type)
+    if group:
+        members = SpecialGroupMember.objects.filter(
+            current_period_q(today=today), resident_id=OuterRef("pk"), group_type__code=group
+        )
+        queryset = queryset.filter(Exists(members))
+    if duplicate:
+        queryset = queryset.filter(duplicate_elsewhere_q())
+    if no_id:
+        queryset = queryset.filter(id_valid=False)
+    return resident_search(queryset, q)
+
+
+def current_groups_prefetch(today: dt.date | None = None) -> Prefetch:
+    """Each resident's current special groups (`current_groups`), in one query per page."""
+    today = today or timezone.localdate()
+    return Prefetch(
+        "special_groups",
+        queryset=SpecialGroupMember.objects.filter(current_period_q(today=today))
+        .select_related("group_type")
+        .order_by("group_type__sort_order", "id"),
+        to_attr="current_groups",
+    )
+
+
+RESIDENT_ORDER = ("community_id", "address_order", "household_id", "id")
+
+
+def resident_list(*, user, today: dt.date | None = None, **filters) -> QuerySet[Resident]:
+    """Residents the user may see, filtered (see resident_filter), in address order, with
+    household, community, current special groups and the review flags."""
+    residents = permitted(Resident.objects.all(), user, "communities.view_resident")
+    residents = resident_filter(residents, today=today, **filters)
+    return with_review_flags(
+        residents.select_related("household", "community")
+        .prefetch_related(current_groups_prefetch(today))
+        .order_by(*RESIDENT_ORDER)
+    )
+
+
+def resident_get(*, user, pk: int) -> Resident:
+    """One resident in the user's scope (Http404 otherwise), with flags and groups."""
+    residents = with_review_flags(
+        permitted(Resident.objects.all(), user, "communities.view_resident")
+        .select_related("household__unit__building", "community")
+        .prefetch_related(current_groups_prefetch())
+    )
+    return get_object_or_404(residents, pk=pk)
+
+
+# --- pagination at 100,000 rows -------------------------------------------------------------
+
+GENERATION_KEY = "ledgers:generation"
+COUNT_SECONDS = 300
+
+
+def ledger_generation() -> str:
+    """A random token replaced after every committed ledger write
+    (ledger_services.ledger_changed): cached counts are keyed by it, so a count is reused
+    only while nothing changed. Random rather than a counter, so a token lost from the
+    cache can never be reissued and match an old count."""
+    token = cache.get(GENERATION_KEY)
+    if token is None:
+        cache.add(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+        token = cache.get(GENERATION_KEY)
+    return token
+
+
+class LedgerPaginator(Paginator):
+    """Django's Paginator for the ledger lists at street scale.
+
+    - `count`: the exact number (COUNT(*) is 10–20 ms over 100,000 residents; a search
+      with OR up to ~40 ms), cached for COUNT_SECONDS under the query's SQL and the ledger
+      generation, so a page view recounts only after a write;
+    - `page()`: a deferred join: the page's ids first (an index-only walk of the partial
+      address-order index, ~4 ms at offset 50,000 against ~250 ms for the full rows), then
+      those rows with their joins, review flags and prefetches.
+    """
+
+    @cached_property
+    def count(self):
+        sql, params = self.object_list.query.sql_with_params()
+        digest = hashlib.sha256(f"{sql}|{params!r}".encode()).hexdigest()
+        key = f"ledgers:count:{ledger_generation()}:{digest}"
+        value = cache.get(key)
+        if value is None:
+            value = self.object_list.count()
+            cache.set(key, value, timeout=COUNT_SECONDS)
+        return value
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
+        rows = list(self.object_list.filter(pk__in=ids)) if ids else []
+        return Page(rows, number, self)
+
+
+# --- households ---------------------------------------------------------------------------
+
+
+def household_list(
+    *,
+    user,
+    community_id=None,
+    q: str | None = None,
+    unit=None,
+    building=None,
+    include_moved_out: bool = False,
+) -> QuerySet[Household]:
+    """Households in address order with the number of current residents (`n_residents`)."""
+    households = permitted(Household.objects.all(), user, "communities.view_household")
+    if community_id not in (None, ""):
+        households = households.filter(community_id=_int(community_id))
+    if not include_moved_out:
+        households = households.filter(moved_out_on__isnull=True)
+    if unit not in (None, ""):
+        households = households.filter(unit_id=_int(unit))
+    if building not in (None, ""):
+        households = households.filter(unit__building_id=_int(building))
+    q = (q or "").strip()
+    if q:
+        households = households.filter(address__icontains=q)
+    return (
+        households.select_related("community")
+        .annotate(n_residents=Count("residents", filter=Q(residents__moved_out_on__isnull=True)))
+        .order_by("community_id", "address_order", "id")
+    )
+
+
+def household_get(*, user, pk: int) -> Household:
+    """One household with its residents (current first, then moved out) and their groups."""
+    residents = (
+        with_review_flags(Resident.objects.all())
+        .prefetch_related(current_groups_prefetch())
+        .order_by(
+            Case(When(moved_out_on__isnull=True, then=0), default=1), "relation", "birth_date"
+        )
+    )
+    households = (
+        permitted(Household.objects.all(), user, "communities.view_household")
+        .select_related("community", "unit__building__compound")
+        .prefetch_related(Prefetch("residents", queryset=residents, to_attr="resident_rows"))
+    )
+    return get_object_or_404(households, pk=pk)
+
+
+# --- special groups and targets -----------------------------------------------------------
+
+
+def special_group_type_list(*, community: Community | None = None) -> QuerySet:
+    """Active group types for a community's profile (rows without a profile apply to all)."""
+    types = SpecialGroupType.objects.filter(is_active=True)
+    if community is not None:
+        types = types.filter(Q(profile__isnull=True) | Q(profile_id=community.profile_id))
+    return types.order_by("sort_order", "code")
+
+
+def special_group_list(
+    *, user, community_id=None, group: str | None = None, current_only: bool = True
+) -> QuerySet[SpecialGroupMember]:
+    members = permitted(
+        SpecialGroupMember.objects.all(), user, "communities.view_specialgroupmember"
+    )
+    if community_id not in (None, ""):
+        members = members.filter(community_id=_int(community_id))
+    if group:
+        members = members.filter(group_type__code=group)
+    if current_only:
+        members = members.filter(current_period_q(today=timezone.localdate()))
+    return members.select_related("community", "group_type", "resident__household").order_by(
+        "community_id", "group_type__sort_order", "resident__address_order", "id"
+    )
+
+
+def special_target_list(*, user, community_id=None) -> QuerySet[SpecialTarget]:
+    """Special targets (特别对象) of the communities where the user holds
+    view_specialtarget only; the caller logs every view (ledger_services)."""
+    targets = permitted(SpecialTarget.objects.all(), user, "communities.view_specialtarget")
+    if community_id not in (None, ""):
+        targets = targets.filter(community_id=_int(community_id))
+    return targets.select_related("community", "resident__household")
+
+
+# --- volunteers (ORG-9) -------------------------------------------------------------------
+
+
+def volunteer_list(
+    *, user, community_id=None, q: str | None = None, active_only: bool = False
+) -> QuerySet[Volunteer]:
+    """Volunteers with their total service hours (`total_hours`) and number of services."""
+    volunteers = permitted(Volunteer.objects.all(), user, "communities.view_volunteer")
+    if community_id not in (None, ""):
+        volunteers = volunteers.filter(community_id=_int(community_id))
+    if active_only:
+        volunteers = volunteers.filter(is_active=True)
+    q = (q or "").strip()
+    if q:
+        volunteers = volunteers.filter(Q(name__icontains=q) | Q(skills__icontains=q))
+    return (
+        volunteers.select_related("community", "organisation")
+        .annotate(
+            total_hours=Coalesce(
+                Sum("services__hours"),
+                Value(0),
+                output_field=DecimalField(max_digits=9, decimal_places=1),
+            ),
+            n_services=Count("services"),
+        )
+        .order_by("community_id", "name", "id")
+    )
+
+
+def volunteer_get(*, user, pk: int) -> Volunteer:
+    services = VolunteerService.objects.order_by("-date", "-id")
+    volunteers = volunteer_list(user=user).prefetch_related(
+        Prefetch("services", queryset=services, to_attr="service_rows")
+    )
+    return get_object_or_404(volunteers, pk=pk)
+
+
+# --- coverage report (清查不漏幢、摸底不漏户、造册不漏人) ------------------------------------------
+
+
+@dataclass
+class Counts:
+    expected: int = 0  # households expected from the grid (Unit.households)
+    registered: int = 0  # current households registered
+    residents: int = 0  # current residents
+    without_id: int = 0  # current residents without a valid ID number
+    duplicates: int = 0  # current residents flagged as duplicate elsewhere
+    empty_households: int = 0  # current households without a current resident
+    empty_units: int = 0  # units with no current household
+    empty_buildings: int = 0  # buildings with no current household (or no units)
+    short_units: int = 0  # units with fewer households registered than expected
+
+    @property
+    def missing(self) -> int:
+        return max(self.expected - self.registered, 0)
+
+    @property
+    def pct(self) -> int | None:
+        if not self.expected:
+            return None
+        return round(100 * self.registered / self.expected)
+
+    def add(self, other: "Counts") -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
+class UnitCoverage:
+    unit: object
+    counts: Counts
+
+    @property
+    def is_empty(self) -> bool:
+        return self.counts.registered == 0
+
+    @property
+    def is_short(self) -> bool:
+        return self.counts.registered < self.counts.expected
+
+
+@dataclass
+class BuildingCoverage:
+    building: object
+    units: list[UnitCoverage] = field(default_factory=list)
+    counts: Counts = field(default_factory=Counts)
+
+    @property
+    def is_empty(self) -> bool:
+        return self.counts.registered == 0
+
+
+@dataclass
+class CommunityCoverage:
+    community: object
+    buildings: list[BuildingCoverage] = field(default_factory=list)
+    counts: Counts = field(default_factory=Counts)
+
+
+@dataclass
+class Coverage:
+    day: dt.date
+    communities: list[CommunityCoverage] = field(default_factory=list)
+    counts: Counts = field(default_factory=Counts)  # street-wide (all communities shown)
+    community: object = None  # the one community asked for, if any
+
+
+def coverage_report(*, user, community_id=None) -> Coverage:
+    """Per building and unit: households registered (current) vs. expected from the grid,
+    units and buildings without households, households without residents, residents
+    without a valid ID number and residents flagged as duplicates elsewhere; per community
+    and street-wide. Six queries whatever the number of rows."""
+    communities = scoped(
+        Community.objects.filter(is_active=True).select_related("street"), user
+    ).order_by("street__name", "name")
+    if community_id not in (None, ""):
+        communities = communities.filter(pk=_int(community_id))
+    communities = list(communities)
+    ids = [c.pk for c in communities]
+    buildings = (
+        Building.objects.filter(community_id__in=ids)
+        .prefetch_related("units")
+        .order_by("community_id", "sort_order", "name", "id")
+    )
+    households = {
+        row["unit_id"]: row
+        for row in Household.objects.filter(community_id__in=ids, moved_out_on__isnull=True)
+        .values("unit_id")
+        .annotate(
+            n=Count("id"),
+            empty=Count(
+                "id",
+                filter=~Q(
+                    Exists(
+                        Resident.objects.filter(
+                            household_id=OuterRef("pk"), moved_out_on__isnull=True
+                        )
+                    )
+                ),
+            ),
+        )
+        .order_by()
+    }
+    residents = {
+        row["household__unit_id"]: row
+        for row in Resident.objects.filter(community_id__in=ids, moved_out_on__isnull=True)
+        .values("household__unit_id")
+        .annotate(n=Count("id"), without_id=Count("id", filter=Q(id_valid=False)))
+        .order_by()
+    }
+    duplicates = dict(
+        Resident.objects.filter(duplicate_elsewhere_q(), community_id__in=ids)
+        .values("household__unit_id")
+        .annotate(n=Count("id"))
+        .values_list("household__unit_id", "n")
+        .order_by()
+    )
+    report = Coverage(day=timezone.localdate())
+    by_community = {c.pk: CommunityCoverage(community=c) for c in communities}
+    for building in buildings:
+        row = BuildingCoverage(building=building)
+        for unit in sorted(building.units.all(), key=lambda u: (u.sort_order, u.name, u.pk)):
+            h = households.get(unit.pk, {})
+            r = residents.get(unit.pk, {})
+            counts = Counts(
+                expected=unit.households,
+                registered=h.get("n", 0),
+                residents=r.get("n", 0),
+                without_id=r.get("without_id", 0),
+                duplicates=duplicates.get(unit.pk, 0),
+                empty_households=h.get("empty", 0),
+            )
+            counts.empty_units = int(counts.registered == 0)
+            counts.short_units = int(counts.registered < counts.expected)
+            row.units.append(UnitCoverage(unit=unit, counts=counts))
+            row.counts.add(counts)
+        row.counts.empty_buildings = int(row.counts.registered == 0)
+        community = by_community[building.community_id]
+        community.buildings.append(row)
+        community.counts.add(row.counts)
+    for community in by_community.values():
+        report.communities.append(community)
+        report.counts.add(community.counts)
+    if community_id not in (None, "") and len(communities) == 1:
+        report.community = communities[0]
+    return report
