@@ -194,7 +194,7 @@ def statement_generate(*, user, community: Community, year: int, quarter: int):
     statement.generated_at, statement.generated_by = timezone.now(), user
     if statement.supersedes_id:
         statement.diff = rules.statement_diff(statement.supersedes.totals, statement.totals)
-    statement.full_clean()
+    statement.full_clean(exclude=["state"])
     statement.save()
     return statement
 
@@ -290,7 +290,7 @@ def statement_correct(*, user, statement: QuarterlyStatement, reason: str) -> Qu
     )
     _figures(correction, statement_totals(original.community_id, original.year, original.quarter))
     correction.diff = rules.statement_diff(original.totals, correction.totals)
-    correction.full_clean()
+    correction.full_clean(exclude=["state"])
     correction.save()
     return correction
 
