@@ -22,6 +22,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
+from core.models import Role
 from core.scoping import scope_for, scoped
 from finance import rules
 from finance.models import (
@@ -38,9 +39,11 @@ from finance.models import (
     Payment,
     QuarterlyStatement,
 )
-from finance.services.common import BOOKKEEPING_ROLES
 
 ZERO = Decimal("0.00")
+# The accountant and the cashier keep the money and the books; they never approve a claim
+# (003 十四(一) 明确区分负责人、会计、出纳人员的职责).
+BOOKKEEPING_ROLES = (Role.ACCOUNTANT, Role.CASHIER)
 MONEY = DecimalField(max_digits=14, decimal_places=2)
 
 STEP_PERMS = {

@@ -12,16 +12,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import RuleViolation
-from core.models import Role, RoleAssignment
+from core.models import RoleAssignment
 from core.scoping import scope_for
 from finance import rules
 from finance.models import Account, Book, Direction, JournalEntry
+from finance.selectors import BOOKKEEPING_ROLES
 
 ZERO = Decimal("0.00")
-
-# The accountant and the cashier keep the money and the books; they never approve a claim
-# (003 十四(一) 明确区分负责人、会计、出纳人员的职责).
-BOOKKEEPING_ROLES = (Role.ACCOUNTANT, Role.CASHIER)
 
 
 # --- who may --------------------------------------------------------------------------------
