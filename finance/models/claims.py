@@ -195,6 +195,10 @@ class ExpenseClaim(FSMModelMixin, TimeStampedModel):
         return tuple(steps)
 
     @property
+    def required_steps_display(self) -> str:
+        return " → ".join(str(ApprovalStep(step).label) for step in self.required_steps)
+
+    @property
     def next_step(self) -> str | None:
         """The step the claim waits for, or None (not pending)."""
         if self.state == ClaimState.SUBMITTED:
