@@ -27,10 +27,10 @@ from communities import rules
 from communities.ledger_selectors import (
     RESIDENT_ORDER,
     LedgerPaginator,
-    current_groups_prefetch,
     permitted,
     resident_filter,
     resident_search,
+    with_group_names,
     with_review_flags,
 )
 from communities.models import (
@@ -531,11 +531,10 @@ class ResidentAdmin(PersonalFieldsAdmin):
     change_list_template = "admin/communities/ledgers/resident_change_list.html"
 
     def get_queryset(self, request):
-        return with_review_flags(
-            super()
-            .get_queryset(request)
-            .select_related("household", "community")
-            .prefetch_related(current_groups_prefetch())
+        return with_group_names(
+            with_review_flags(
+                super().get_queryset(request).select_related("household", "community")
+            )
         )
 
     def get_ordering(self, request):
@@ -579,7 +578,7 @@ class ResidentAdmin(PersonalFieldsAdmin):
 
     @admin.display(description=gettext_lazy("特殊群体"))
     def groups(self, obj):
-        return "、".join(m.group_type.name for m in getattr(obj, "current_groups", []))
+        return obj.group_names or ""
 
     @admin.display(description=gettext_lazy("核查"))
     def review_flag(self, obj):

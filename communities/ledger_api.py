@@ -121,11 +121,9 @@ class ResidentViewSet(RevealMixin, LedgerViewSet):
         residents = selectors.permitted(
             Resident.objects.all(), self.request.user, "communities.view_resident"
         )
-        return selectors.with_review_flags(
-            residents.select_related("household", "community")
-            .prefetch_related(selectors.current_groups_prefetch())
-            .order_by(*selectors.RESIDENT_ORDER)
-        )
+        return selectors.with_group_names(
+            selectors.with_review_flags(residents.select_related("household", "community"))
+        ).order_by(*selectors.RESIDENT_ORDER)
 
 
 class HouseholdFilter(django_filters.FilterSet):

@@ -10,9 +10,7 @@ sent with FileResponse: memory stays flat whatever the number of rows).
 
 import tempfile
 
-from django.contrib.postgres.aggregates import StringAgg
 from django.core.exceptions import PermissionDenied
-from django.db.models import OuterRef, Subquery
 from django.http import FileResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,9 +21,9 @@ from openpyxl.styles import Font
 from communities import rules
 from communities.ledger_selectors import (
     RESIDENT_ORDER,
-    current_period_q,
     permitted,
     resident_filter,
+    with_group_names,
     with_review_flags,
 )
 from communities.ledger_services import REVEAL_PERM, personal_data_log
@@ -34,7 +32,6 @@ from communities.models import (
     RegistrationType,
     Relation,
     Resident,
-    SpecialGroupMember,
 )
 from core.exports import XLSX, safe_cell, xlsx_response
 from core.middleware import client_ip
@@ -104,17 +101,10 @@ def resident_export(*, user, filters: dict, reveal: bool = False, stream, ip=Non
     if reveal and revealable is not None and not revealable:
         raise PermissionDenied(_("您没有查看完整身份证号和电话的权限"))
     today = timezone.localdate()
-    groups = (
-        SpecialGroupMember.objects.filter(current_period_q(today=today), resident_id=OuterRef("pk"))
-        .order_by()
-        .values("resident_id")
-        .annotate(names=StringAgg("group_type__name", "、", order_by="group_type__sort_order"))
-        .values("names")
-    )
     residents = permitted(Resident.objects.all(), user, "communities.view_resident")
     residents = with_review_flags(resident_filter(residents, today=today, **filters))
     rows = (
-        residents.annotate(group_names=Subquery(groups))
+        with_group_names(residents, today)
         .order_by(*RESIDENT_ORDER)
         .values_list(
             "community_id",

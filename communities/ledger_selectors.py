@@ -14,6 +14,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 
+from django.contrib.postgres.aggregates import StringAgg
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db.models import (
@@ -25,6 +26,7 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
     When,
@@ -202,19 +204,31 @@ def current_groups_prefetch(today: dt.date | None = None) -> Prefetch:
     )
 
 
+def with_group_names(queryset: QuerySet[Resident], today: dt.date | None = None) -> QuerySet:
+    """`group_names`: the resident's current special groups as one string ("低保、残疾人"),
+    a subquery evaluated for the rows fetched only (cheaper than a prefetch for a list)."""
+    today = today or timezone.localdate()
+    names = (
+        SpecialGroupMember.objects.filter(current_period_q(today=today), resident_id=OuterRef("pk"))
+        .order_by()
+        .values("resident_id")
+        .annotate(names=StringAgg("group_type__name", "、", order_by="group_type__sort_order"))
+        .values("names")
+    )
+    return queryset.annotate(group_names=Subquery(names))
+
+
 RESIDENT_ORDER = ("community_id", "address_order", "household_id", "id")
 
 
 def resident_list(*, user, today: dt.date | None = None, **filters) -> QuerySet[Resident]:
     """Residents the user may see, filtered (see resident_filter), in address order, with
-    household, community, current special groups and the review flags."""
+    the household, current special groups (`group_names`) and the review flags."""
     residents = permitted(Resident.objects.all(), user, "communities.view_resident")
     residents = resident_filter(residents, today=today, **filters)
-    return with_review_flags(
-        residents.select_related("household", "community")
-        .prefetch_related(current_groups_prefetch(today))
-        .order_by(*RESIDENT_ORDER)
-    )
+    return with_group_names(
+        with_review_flags(residents.select_related("household")), today
+    ).order_by(*RESIDENT_ORDER)
 
 
 def resident_get(*, user, pk: int) -> Resident:

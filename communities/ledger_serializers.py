@@ -121,7 +121,8 @@ class ResidentSerializer(LedgerSerializer):
         return rules.age_group(obj.birth_date, timezone.localdate())
 
     def get_groups(self, obj) -> list[str]:
-        return [m.group_type.name for m in getattr(obj, "current_groups", [])]
+        names = getattr(obj, "group_names", None) or ""
+        return [name for name in names.split("、") if name]
 
 
 class RevealSerializer(serializers.Serializer):

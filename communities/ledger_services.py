@@ -343,6 +343,26 @@ def same_id_elsewhere(resident: Resident) -> bool:
     )
 
 
+def _forget_facts_of_old_id(resident: Resident) -> None:
+    """A corrected ID number: the birth date and gender that came from the old (valid)
+    number are derived again from the new one instead of contradicting it."""
+    if not resident.pk:
+        return
+    old = (
+        Resident.objects.filter(pk=resident.pk)
+        .values("id_number", "id_valid", "birth_date", "gender")
+        .first()
+    )
+    if old is None or not old["id_valid"]:
+        return
+    if rules.normalise_id(resident.id_number) == old["id_number"]:
+        return
+    if resident.birth_date == old["birth_date"]:
+        resident.birth_date = None
+    if resident.gender == old["gender"]:
+        resident.gender = ""
+
+
 def resident_validate(*, user, resident: Resident, today: dt.date | None = None) -> None:
     """Every check of resident_save without writing (the admin shows the errors by the
     fields): scope and permission, the household, resident_row_derive (which also fills
@@ -353,6 +373,7 @@ def resident_validate(*, user, resident: Resident, today: dt.date | None = None)
     _check(user, resident)
     if resident.household.moved_out_on and resident.moved_out_on is None:
         raise ValidationError({"household": _("该住户已迁出，不能再登记在册居民")})
+    _forget_facts_of_old_id(resident)
     _raise(resident_fill(resident, today))
     other = same_id_current(resident)
     if other is not None:

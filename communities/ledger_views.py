@@ -56,6 +56,46 @@ def _mask_row(resident, today):
     return resident
 
 
+def _flag(resident) -> tuple[str, str]:
+    """(css class, text) of the review flag shown with a resident."""
+    if getattr(resident, "duplicate_elsewhere", False):
+        return "finding-warning", _("他社区亦有在册登记，待核查")
+    if getattr(resident, "registered_elsewhere", False):
+        return "finding-ok", _("人户分离（他社区亦登记）")
+    if resident.moved_out_on is None and not resident.id_valid:
+        return "finding-warning", _("无有效身份证号")
+    return "", ""
+
+
+def _list_rows(page, today):
+    """Everything a list row shows, computed once here rather than by template lookups
+    (the list is the page a street's workers open most: 50 rows, a few ms of rendering)."""
+    url = reverse("ledgers:resident", args=[0]).replace("/0/", "/{}/")
+    genders = {"male": _("男"), "female": _("女")}
+    registrations = dict(RegistrationType.choices)
+    rows = []
+    for r in page:
+        flag_class, flag = _flag(r)
+        details = [genders.get(r.gender, ""), rules.age_group(r.birth_date, today)]
+        details.append(str(registrations.get(r.registration_type, "")))
+        contact = [rules.mask_id(r.id_number) or _("无身份证号"), rules.mask_phone(r.phone)]
+        if r.moved_out_on:
+            contact.append(_("%(day)s 迁出") % {"day": r.moved_out_on.isoformat()})
+        rows.append(
+            {
+                "url": url.format(r.pk),
+                "name": r.name,
+                "details": " · ".join(d for d in details if d),
+                "address": r.household.address,
+                "contact": " · ".join(c for c in contact if c),
+                "groups": [g for g in (r.group_names or "").split("、") if g],
+                "flag_class": flag_class,
+                "flag": flag,
+            }
+        )
+    return rows
+
+
 def _query_without_page(request) -> str:
     params = request.GET.copy()
     params.pop("page", None)
@@ -71,13 +111,11 @@ def residents(request, community_id):
     form = ResidentFilterForm(request.GET or None, community=community)
     rows = resident_list(user=request.user, community_id=community.pk, **form.filters())
     page = LedgerPaginator(rows, RESIDENTS_PER_PAGE).get_page(request.GET.get("page"))
-    today = timezone.localdate()
-    for resident in page:
-        _mask_row(resident, today)
     context = {
         "community": community,
         "form": form,
         "page": page,
+        "rows": _list_rows(page, timezone.localdate()),
         "query": _query_without_page(request),
         "can_add": can(request.user, "communities.add_household", community),
         "can_export_full": can(request.user, services.REVEAL_PERM, community),

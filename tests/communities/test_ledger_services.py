@@ -370,3 +370,12 @@ def test_search_by_id_tail_and_full_id(street_of_residents):
 def test_household_list_counts_current_residents(street_of_residents):
     rows = list(household_list(user=street_of_residents["user_a"]))
     assert [h.n_residents for h in rows] == [2, 1]  # 2栋 first
+
+
+@pytest.mark.django_db
+def test_correcting_the_id_derives_birth_and_gender_again(grid):
+    resident = _resident(grid["user_a"], _household(grid["user_a"], grid["unit"]))
+    resident.id_number = ID_1944
+    ls.resident_save(user=grid["user_a"], resident=resident, today=TODAY)
+    resident.refresh_from_db()
+    assert (resident.birth_date, resident.gender) == (D(1944, 2, 29), "female")
