@@ -415,7 +415,7 @@ def records_reviewed(*, user, queryset, day: dt.date | None = None) -> int:
     """ORG-13 (动态管理, 003 十一(三)): mark households or residents as reviewed on `day`."""
     day = day or timezone.localdate()
     ids = []
-    for obj in queryset.only("pk", "community_id"):
+    for obj in queryset.select_related(None).prefetch_related(None).only("pk", "community_id"):
         require(user, _perm(obj, "change"), obj)
         ids.append(obj.pk)
     return queryset.model.objects.filter(pk__in=ids).update(reviewed_on=day)

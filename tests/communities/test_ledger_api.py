@@ -231,3 +231,30 @@ def test_api_lists_run_a_fixed_number_of_queries(client, api):
     _grow(api["a"], 15)
     large = {url: query_count(client, url) for url in urls}
     assert large == small
+
+
+@pytest.mark.django_db
+def test_openapi_schema_of_the_ledger_endpoints_has_no_warnings(admin_client):
+    """The ledger routes alone (other apps' warnings are theirs), then the whole schema."""
+    from django.urls import include, path
+    from drf_spectacular.drainage import GENERATOR_STATS
+    from drf_spectacular.generators import SchemaGenerator
+    from rest_framework.routers import DefaultRouter
+
+    from communities.ledger_api import register
+
+    router = DefaultRouter()
+    register(router)
+    GENERATOR_STATS.reset()
+    schema = SchemaGenerator(patterns=[path("api/v1/", include(router.urls))]).get_schema(
+        request=None, public=True
+    )
+    assert not GENERATOR_STATS, (
+        dict(GENERATOR_STATS._warn_cache),
+        dict(GENERATOR_STATS._error_cache),
+    )
+    assert "/api/v1/residents/{id}/reveal/" in schema["paths"]
+    response = admin_client.get("/api/schema/")
+    assert response.status_code == 200
+    for route in (b"/api/v1/residents/", b"/api/v1/households/", b"/api/v1/special-targets/"):
+        assert route in response.content

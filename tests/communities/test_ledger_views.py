@@ -301,3 +301,113 @@ def test_volunteers_show_total_hours(client, ledger):
     client.force_login(ledger["user_a"])
     body = client.get(reverse("ledgers:volunteers", args=[ledger["a"].pk])).content.decode()
     assert "6.5" in body
+
+
+# --- admin forms through the services -------------------------------------------------------
+
+
+def _inline(prefix, rows=()):
+    data = {
+        f"{prefix}-TOTAL_FORMS": str(len(rows)),
+        f"{prefix}-INITIAL_FORMS": "0",
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+    for i, row in enumerate(rows):
+        data.update({f"{prefix}-{i}-{k}": v for k, v in row.items()})
+    return data
+
+
+def _resident_post(household, **overrides):
+    data = {
+        "household": household.pk,
+        "name": "孙红梅",
+        "id_number": valid_id_number(__import__("datetime").date(1940, 6, 1), 41),
+        "gender": "",
+        "birth_date": "",
+        "relation": "spouse",
+        "phone": "13612345678",
+        "registration_type": "huji",
+        "moved_in_on": "",
+        "moved_out_on": "",
+        "reviewed_on": "",
+        "note": "",
+        **_inline("special_groups"),
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.mark.django_db
+def test_admin_add_household_and_resident_with_a_group_through_the_services(client, ledger):
+    from communities.models import SpecialGroupMember
+    from tests.factories import special_group_type
+
+    client.force_login(ledger["user_a"])
+    response = client.post(
+        reverse("admin:communities_household_add"),
+        {
+            "unit": ledger["unit_a"].pk,
+            "room": "1201",
+            "phone": "",
+            "note": "",
+            **_inline("residents"),
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    household = Household.objects.get(room="1201")
+    assert household.address == "3栋 2单元 1201" and household.community == ledger["a"]
+    group = special_group_type("elderly_80")
+    data = _resident_post(
+        household,
+        **_inline("special_groups", [{"group_type": group.pk, "starts_on": "2025-01-01"}]),
+    )
+    response = client.post(reverse("admin:communities_resident_add"), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    resident = Resident.objects.get(name="孙红梅")
+    assert resident.community == ledger["a"] and resident.gender == "male"
+    member = SpecialGroupMember.objects.get(resident=resident)
+    assert member.community == ledger["a"]
+
+
+@pytest.mark.django_db
+def test_admin_resident_errors_by_the_field_and_masked_correction(client, ledger):
+    client.force_login(ledger["user_a"])
+    bad = _resident_post(ledger["household_a"], id_number="220104194006010401")
+    body = client.post(reverse("admin:communities_resident_add"), bad).content.decode()
+    assert "身份证号校验码不正确" in body and not Resident.objects.filter(name="孙红梅").exists()
+    resident = ledger["resident_a"]
+    url = reverse("admin:communities_resident_change", args=[resident.pk])
+    data = {
+        "household": resident.household_id,
+        "name": "张建华",
+        "new_id_number": "",
+        "new_phone": "",
+        "gender": resident.gender,
+        "birth_date": resident.birth_date.isoformat(),
+        "relation": "head",
+        "registration_type": "floating",
+        "moved_in_on": "",
+        "moved_out_on": "",
+        "reviewed_on": "",
+        "note": "",
+        **_inline("special_groups"),
+    }
+    assert client.post(url, data).status_code == 302
+    resident.refresh_from_db()
+    assert resident.registration_type == "floating" and resident.id_valid
+    data["new_id_number"] = "12345"
+    body = client.post(url, data).content.decode()
+    assert "18 位" in body and resident.id_number not in body
+
+
+@pytest.mark.django_db
+def test_admin_mark_reviewed_action(client, ledger):
+    client.force_login(ledger["user_a"])
+    response = client.post(
+        reverse("admin:communities_resident_changelist"),
+        {"action": "mark_reviewed", "_selected_action": [ledger["resident_a"].pk]},
+    )
+    assert response.status_code == 302
+    ledger["resident_a"].refresh_from_db()
+    assert ledger["resident_a"].reviewed_on is not None
