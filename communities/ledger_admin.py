@@ -9,12 +9,13 @@ whatever the number of rows (see ledger_selectors.LedgerPaginator).
 """
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Count, DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce
-from django.http import Http404, HttpResponseNotAllowed
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -183,6 +184,27 @@ class LedgerAdmin(ScopedModelAdmin):
         for obj in instances:
             services.ledger_save(user=request.user, instance=obj)
         formset.save_m2m()
+
+    def delete_queryset(self, request, queryset):
+        """Rows a rule keeps (a household with residents) are reported, the others go."""
+        for obj in queryset:
+            try:
+                with transaction.atomic():
+                    services.ledger_delete(user=request.user, instance=obj)
+            except ValidationError as exc:
+                for message in exc.messages:
+                    self.message_user(request, f"{obj}：{message}", messages.ERROR)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            with transaction.atomic():
+                return super().delete_view(request, object_id, extra_context)
+        except ValidationError as exc:
+            for message in exc.messages:
+                self.message_user(request, message, messages.ERROR)
+            return HttpResponseRedirect(
+                reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
+            )
 
 
 class PersonalFieldsForm(forms.ModelForm):

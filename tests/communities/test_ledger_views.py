@@ -411,3 +411,22 @@ def test_admin_mark_reviewed_action(client, ledger):
     assert response.status_code == 302
     ledger["resident_a"].refresh_from_db()
     assert ledger["resident_a"].reviewed_on is not None
+
+
+@pytest.mark.django_db
+def test_admin_delete_of_a_household_with_residents_is_refused(client, ledger):
+    """Residents are history (moving out keeps them): the admin refuses, no server error."""
+    client.force_login(ledger["user_a"])
+    household = ledger["household_a"]
+    url = reverse("admin:communities_household_delete", args=[household.pk])
+    response = client.post(url, {"post": "yes"}, follow=True)
+    assert response.status_code == 200 and "无法删除" in response.content.decode()
+    assert Household.objects.filter(pk=household.pk).exists()
+    empty = HouseholdFactory(unit=ledger["unit_a"], room="909")
+    response = client.post(
+        reverse("admin:communities_household_changelist"),
+        {"action": "delete_selected", "post": "yes", "_selected_action": [empty.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert not Household.objects.filter(pk=empty.pk).exists()
