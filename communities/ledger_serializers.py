@@ -34,6 +34,13 @@ class MaskedField(serializers.CharField):
     def to_representation(self, value):
         return self.mask(value or "")
 
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if "*" in value:
+            # A masked value sent back unchanged (GET, edit, PUT): keep the stored one.
+            raise serializers.SkipField
+        return value
+
 
 def id_field(**kwargs):
     return MaskedField(

@@ -258,3 +258,17 @@ def test_openapi_schema_of_the_ledger_endpoints_has_no_warnings(admin_client):
     assert response.status_code == 200
     for route in (b"/api/v1/residents/", b"/api/v1/households/", b"/api/v1/special-targets/"):
         assert route in response.content
+
+
+@pytest.mark.django_db
+def test_put_of_a_masked_value_read_back_keeps_the_stored_one(client, api):
+    resident = api["resident_a"]
+    client.force_login(api["user_a"])
+    url = reverse("resident-detail", args=[resident.pk])
+    body = client.get(url).json()
+    body["note"] = "已入户核实"
+    response = client.put(url, body, content_type="application/json")
+    assert response.status_code == 200, response.content
+    stored = Resident.objects.get(pk=resident.pk)
+    assert stored.id_number == resident.id_number and stored.phone == resident.phone
+    assert stored.note == "已入户核实"
