@@ -153,3 +153,66 @@ def perms_for_role(role: str) -> frozenset[str]:
         f"{label.split('.')[0]}.{action}_{label.split('.')[1]}"
         for label, action in ROLE_GRANTS.get(role, ())
     )
+
+
+# ATT (issue #8). Whoever reads the community's staffing reads its attendance and meetings.
+# Every community worker signs in and asks for leave as themselves (attendance.services checks
+# the worker linked to the user, not a grant). ATT-1: the designated clerk (003 十三(一)
+# 指定专人) corrects the register and keeps the monthly sheet; ATT-2: the committee director
+# approves short leave, the street's social-affairs chief and deputy director in charge the
+# long one (003 十三(三)); ATT-3/4: the director records criticisms, the street confirms or
+# dismisses a "treated as resignation" case; ATT-5: director and clerk sign, the director
+# submits. Local calendar exceptions are the street's.
+ATTENDANCE = (
+    "attendance.calendarexception",
+    "attendance.officehours",
+    "attendance.attendancerecord",
+    "attendance.leave",
+    "attendance.leaveapproval",
+    "attendance.criticism",
+    "attendance.attendancecase",
+    "attendance.monthlysheet",
+)
+MEETINGS = (
+    "meetings.assemblyquota",
+    "meetings.sitting",
+    "meetings.sittingseat",
+    "meetings.motion",
+    "meetings.vote",
+    "meetings.meeting",
+    "meetings.meetingattendance",
+    "meetings.majorevent",
+    "meetings.disciplinerecord",
+)
+# MEET-3/4 (003 六): the committee's regular meetings, their attendance, minutes and 大事记.
+MEETINGS_MINUTES = ("meetings.meeting", "meetings.meetingattendance", "meetings.majorevent")
+ATT_DIRECTOR_APPROVE = ("attendance.leave", "director_approve")
+ATT_CHIEF_APPROVE = ("attendance.leave", "chief_approve")
+ATT_DEPUTY_REVIEW = ("attendance.leave", "deputy_review")
+ATT_CASE_DECIDE = ("attendance.attendancecase", "decide")
+ATT_SIGN_CLERK = ("attendance.monthlysheet", "sign_clerk")
+ATT_SIGN_DIRECTOR = ("attendance.monthlysheet", "sign_director")
+ATT_SUBMIT = ("attendance.monthlysheet", "submit")
+for _role, _grants in ROLE_GRANTS.items():
+    if ("staffing.worker", VIEW) in _grants:
+        _grants |= _grant(ATTENDANCE + MEETINGS, (VIEW,))
+ROLE_GRANTS[Role.ATTENDANCE_CLERK] |= (
+    _grant(("attendance.attendancerecord",), (VIEW, CHANGE))
+    | _grant(("attendance.monthlysheet",), EDIT)
+    | {ATT_SIGN_CLERK}
+)
+ROLE_GRANTS[Role.COMMITTEE_DIRECTOR] |= (
+    _grant(("attendance.officehours", "attendance.criticism", "attendance.monthlysheet"), EDIT)
+    | {ATT_DIRECTOR_APPROVE, ATT_SIGN_DIRECTOR, ATT_SUBMIT}
+    | _grant(MEETINGS, EDIT)
+)
+ROLE_GRANTS[Role.PARTY_SECRETARY] |= _grant(("attendance.criticism",), EDIT) | _grant(
+    MEETINGS, EDIT
+)
+ROLE_GRANTS[Role.DEPUTY] |= _grant(MEETINGS, EDIT)
+ROLE_GRANTS[Role.MEMBER] |= _grant(MEETINGS_MINUTES, EDIT)
+ROLE_GRANTS[Role.SOCIAL_AFFAIRS_CHIEF] |= {ATT_CHIEF_APPROVE, ATT_CASE_DECIDE}
+ROLE_GRANTS[Role.DEPUTY_DIRECTOR] |= {ATT_DEPUTY_REVIEW, ATT_CASE_DECIDE}
+ROLE_GRANTS[Role.STREET_ADMIN] |= _grant(
+    ("attendance.calendarexception", "attendance.officehours"), ALL
+)
