@@ -18,6 +18,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("portal/", include("core.urls")),
     path("portal/staffing/", include("staffing.urls")),
+    path("portal/finance/", include("finance.urls")),
     path("portal/ledgers/", include("communities.ledger_urls")),
     path("public/", include("affairs_disclosure.urls")),
     path("api/v1/", include("config.api_urls")),

@@ -1,0 +1,21 @@
+"""Finance pages of the worker portal, under /portal/finance/ (namespace "finance")."""
+
+from django.urls import path
+
+from finance import views
+
+app_name = "finance"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("claims/", views.my_claims, name="my_claims"),
+    path("claims/new/", views.claim_new, name="claim_new"),
+    path("claims/<int:pk>/", views.claim, name="claim"),
+    path("claims/<int:pk>/submit/", views.claim_submit, name="claim_submit"),
+    path("claims/<int:pk>/withdraw/", views.claim_withdraw, name="claim_withdraw"),
+    path("claims/<int:pk>/decide/", views.claim_decide, name="claim_decide"),
+    path("claims/<int:pk>/collective/", views.claim_collective, name="claim_collective"),
+    path("claims/<int:pk>/pay/", views.claim_pay, name="claim_pay"),
+    path("attachments/<int:pk>/", views.attachment, name="attachment"),
+    path("inbox/", views.inbox, name="inbox"),
+    path("payments/", views.payments, name="payments"),
+]
