@@ -132,6 +132,70 @@ for _role in (Role.PARTY_SECRETARY, Role.COMMITTEE_DIRECTOR):
 ROLE_GRANTS[Role.DEPUTY] |= _grant(LEDGERS, EDIT)
 ROLE_GRANTS[Role.GRID_WORKER] |= _grant(LEDGERS, EDIT)
 
+# FIN (issue #6). Whoever reads the community's staffing reads its finance; every community
+# worker may file an expense claim (their own, changed only while a draft: finance.services).
+# FIN-3 approvals: the committee director, then the street principal, then the street
+# supervision committee's collective review; FIN-7 stamping and the monthly review are the
+# supervision committee's. The accountant and the cashier never approve (003 十四(一)):
+# finance.services refuses them even if they also hold an approving role.
+FINANCE = (
+    "finance.account",
+    "finance.fundingallocation",
+    "finance.budget",
+    "finance.budgetline",
+    "finance.allowancestandard",
+    "finance.income",
+    "finance.expenseclaim",
+    "finance.claimattachment",
+    "finance.approvalrecord",
+    "finance.reviewvote",
+    "finance.payment",
+    "finance.journalentry",
+    "finance.monthlyreconciliation",
+    "finance.quarterlystatement",
+)
+FIN_CLAIMS = ("finance.expenseclaim", "finance.claimattachment")
+FIN_STREET = ("finance.account", "finance.fundingallocation", "finance.allowancestandard")
+FIN_BUDGET = ("finance.budget", "finance.budgetline")
+FIN_BOOKS = ("finance.income", "finance.monthlyreconciliation", "finance.journalentry")
+FIN_DIRECTOR_APPROVE = ("finance.expenseclaim", "director_approve")
+FIN_STREET_APPROVE = ("finance.expenseclaim", "street_approve")
+FIN_COLLECTIVE_REVIEW = ("finance.expenseclaim", "collective_review")
+FIN_PAY = ("finance.expenseclaim", "pay")
+FIN_BUDGET_APPROVE = ("finance.budget", "approve")
+FIN_STAMP = ("finance.quarterlystatement", "stamp")
+FIN_PUBLISH = ("finance.quarterlystatement", "publish")
+FIN_MONTHLY_REVIEW = ("finance.monthlyreconciliation", "review")
+for _role, _grants in ROLE_GRANTS.items():
+    if ("staffing.worker", VIEW) in _grants:
+        _grants |= _grant(FINANCE, (VIEW,))
+FIN_CLAIMANTS = (
+    Role.PARTY_SECRETARY,
+    Role.COMMITTEE_DIRECTOR,
+    Role.DEPUTY,
+    Role.MEMBER,
+    Role.ACCOUNTANT,
+    Role.CASHIER,
+    Role.ATTENDANCE_CLERK,
+    Role.GRID_WORKER,
+)
+for _role in FIN_CLAIMANTS:
+    ROLE_GRANTS[_role] |= _grant(FIN_CLAIMS, EDIT)
+ROLE_GRANTS[Role.STREET_ADMIN] |= _grant(FIN_STREET, ALL)
+ROLE_GRANTS[Role.SOCIAL_AFFAIRS_CHIEF] |= _grant(("finance.allowancestandard",), EDIT)
+ROLE_GRANTS[Role.STREET_PRINCIPAL] |= {FIN_STREET_APPROVE, FIN_BUDGET_APPROVE}
+ROLE_GRANTS[Role.SUPERVISION_MEMBER] |= {FIN_COLLECTIVE_REVIEW, FIN_STAMP, FIN_MONTHLY_REVIEW}
+ROLE_GRANTS[Role.COMMITTEE_DIRECTOR] |= (
+    _grant(FIN_BUDGET, ALL)
+    | _grant(FIN_BOOKS + ("finance.quarterlystatement",), EDIT)
+    | {FIN_DIRECTOR_APPROVE, FIN_PUBLISH}
+)
+ROLE_GRANTS[Role.PARTY_SECRETARY] |= {FIN_PUBLISH}
+ROLE_GRANTS[Role.ACCOUNTANT] |= _grant(
+    FIN_BUDGET + FIN_BOOKS + ("finance.quarterlystatement",), EDIT
+)
+ROLE_GRANTS[Role.CASHIER] |= _grant(FIN_BOOKS + ("finance.payment",), EDIT) | {FIN_PAY}
+
 # Roles that use the Django admin; the others work in the worker portal only.
 ADMIN_ROLES = frozenset(
     {
