@@ -20,7 +20,7 @@ from finance.models import (
     QuarterlyStatement,
 )
 from tests.factories import CommunityFactory, UserFactory, user_with_role
-from tests.finance.conftest import make_fin
+from tests.finance.conftest import _income, make_fin
 from tests.finance.factories import today
 from tests.helpers import query_count
 
@@ -173,10 +173,7 @@ def test_changelists_render_with_fixed_queries(client, model):
     for _ in range(5):
         fin.submitted("120.00")
     services.income_record(
-        user=fin.accountant,
-        instance=__import__("tests.finance.conftest", fromlist=["_income"])._income(
-            fin.community, "10", "other", today()
-        ),
+        user=fin.accountant, instance=_income(fin.community, "10", "other", today())
     )
     assert query_count(client, url) == small
 
