@@ -163,3 +163,180 @@ class AttendanceRecord(TimeStampedModel):
 
     def __str__(self):
         return f"{self.worker} {self.date}"
+
+
+class LeaveType(models.TextChoices):
+    PERSONAL = "personal", _("事假")
+    SICK = "sick", _("病假")
+    OTHER = "other", _("其他")
+
+
+class LeaveState(models.TextChoices):
+    PENDING = "pending", _("审批中")
+    APPROVED = "approved", _("已批准")
+    FILED = "filed", _("已批准并备案")
+    REJECTED = "rejected", _("未批准")
+    WITHDRAWN = "withdrawn", _("已撤回")
+
+
+class LeaveStep(models.TextChoices):
+    """ATT-2 (003 十三(三)): who approves, in the order of Leave.steps."""
+
+    DIRECTOR = "director", _("居委会主任审批")
+    CHIEF = "chief", _("街道社会事务管理科科长审批")
+    DEPUTY = "deputy", _("街道主管主任审核")
+
+
+# Leave that excuses the days it covers and counts for deductions (ATT-2).
+LEAVE_GRANTED = (LeaveState.APPROVED, LeaveState.FILED)
+# Leave a new request may not overlap.
+LEAVE_LIVE = (LeaveState.PENDING, LeaveState.APPROVED, LeaveState.FILED)
+
+
+def leave_upload_to(instance, filename):
+    return f"attendance/leave/{instance.community_id}/{filename}"
+
+
+@audited
+class Leave(TimeStampedModel):
+    """A worker's leave request (ATT-2, 003 十三(二)(三)): dates with half days, counted in
+    working days of the street's calendar. The route (steps), the written-request duty and
+    whether pay is deducted are fixed when it is requested, from the profile then in force;
+    it moves only through attendance.services (leave_request, leave_decide, leave_withdraw),
+    each under a row lock."""
+
+    parent_field = "worker"
+
+    community = models.ForeignKey(
+        "communities.Community",
+        on_delete=models.PROTECT,
+        related_name="leaves",
+        verbose_name=_("社区"),
+    )
+    worker = models.ForeignKey(
+        "staffing.Worker",
+        on_delete=models.PROTECT,
+        related_name="leaves",
+        verbose_name=_("请假人"),
+    )
+    leave_type = models.CharField(_("请假类别"), max_length=20, choices=LeaveType.choices)
+    start_date = models.DateField(_("开始日期"))
+    start_half = models.BooleanField(_("从下午开始"), default=False)
+    end_date = models.DateField(_("结束日期"))
+    end_half = models.BooleanField(_("到上午结束"), default=False)
+    days = models.DecimalField(
+        _("请假天数（工作日）"),
+        max_digits=5,
+        decimal_places=1,
+        help_text=_("ATT-2：按工作日计算，节假日、周末不计，调休上班日计入"),
+    )
+    reason = models.TextField(_("请假事由"))
+    attachment = models.FileField(
+        _("请假条"),
+        upload_to=leave_upload_to,
+        blank=True,
+        help_text=_("ATT-2：003 十三(三) 超过三天以上的要写请假条（PDF、JPG、PNG，不超过 5 MB）"),
+    )
+    steps = models.JSONField(
+        _("审批流程"), default=list, help_text=_("ATT-2：提交时按参数方案确定，之后不变")
+    )
+    current_step = models.CharField(
+        _("待办环节"), max_length=20, choices=LeaveStep.choices, blank=True
+    )
+    state = models.CharField(
+        _("状态"), max_length=20, choices=LeaveState.choices, default=LeaveState.PENDING
+    )
+    deducts = models.BooleanField(
+        _("按天扣薪"), default=False, help_text=_("ATT-2：按天计算扣当月工资（提交时确定）")
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("申请人账号"),
+    )
+    decided_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("请假")
+        verbose_name_plural = _("请假")
+        ordering = ["-start_date", "-pk"]
+        indexes = [
+            models.Index(fields=["worker", "start_date"], name="att_leave_worker_start"),
+            models.Index(fields=["community", "state"], name="att_leave_community_state"),
+        ]
+        permissions = [
+            ("director_approve_leave", _("审批请假（居委会主任）")),
+            ("chief_approve_leave", _("审批请假（街道社会事务管理科科长）")),
+            ("deputy_review_leave", _("审核请假（街道主管主任）")),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gte=F("start_date")),
+                name="att_leave_end_after_start",
+                violation_error_message=_("[ATT-2] 结束日期不能早于开始日期"),
+            ),
+            models.CheckConstraint(
+                condition=Q(days__gt=0),
+                name="att_leave_days_positive",
+                violation_error_message=_("[ATT-2] 所选日期没有工作日"),
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="pending") | ~Q(current_step=""),
+                name="att_leave_pending_has_step",
+                violation_error_message=_("[ATT-2] 审批中的请假须有待办环节"),
+            ),
+        ]
+
+    def __str__(self):
+        return _("%(worker)s %(start)s 至 %(end)s %(type)s") % {
+            "worker": self.worker,
+            "start": self.start_date,
+            "end": self.end_date,
+            "type": self.get_leave_type_display(),
+        }
+
+    @property
+    def is_granted(self) -> bool:
+        return self.state in LEAVE_GRANTED
+
+
+class Decision(models.TextChoices):
+    APPROVE = "approve", _("同意")
+    REJECT = "reject", _("不同意")
+
+
+@audited
+class LeaveApproval(models.Model):
+    """One step's decision on a leave (ATT-2), by a named person, once per step."""
+
+    scope_path = "leave__community"
+
+    leave = models.ForeignKey(
+        Leave, on_delete=models.CASCADE, related_name="approvals", verbose_name=_("请假")
+    )
+    step = models.CharField(_("环节"), max_length=20, choices=LeaveStep.choices)
+    decision = models.CharField(_("意见"), max_length=10, choices=Decision.choices)
+    comment = models.CharField(_("批注"), max_length=200, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("审批人"),
+    )
+    decided_at = models.DateTimeField(_("审批时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("请假审批")
+        verbose_name_plural = _("请假审批")
+        ordering = ["leave_id", "decided_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["leave", "step"],
+                name="att_leave_one_decision_per_step",
+                violation_error_message=_("[ATT-2] 该环节已审批"),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.leave} {self.get_step_display()} {self.get_decision_display()}"

@@ -27,6 +27,12 @@ CENT = Decimal("0.01")
 AM, PM = "am", "pm"
 
 
+def fmt_days(value) -> str:
+    """3.00 → "3", 1.50 → "1.5" (days in messages)."""
+    text = f"{Decimal(value):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 # --- ATT-1: the day in the register ----------------------------------------------------------
 
 
@@ -279,3 +285,33 @@ def absence_resignation_due(absent_days: Decimal, profile) -> bool:
     """ATT-4 (无故旷工2天的，按自动辞职处理): absence_resign_days days of unexcused absence in
     the window (a month by default). 以上 reading: exactly 2 days is treated as resignation."""
     return Decimal(absent_days) >= profile.absence_resign_days
+
+
+# --- ATT-2: the written request ----------------------------------------------------------------
+
+MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
+_SIGNATURES = (
+    (b"%PDF-", "pdf"),
+    (b"\xff\xd8\xff", "jpg"),
+    (b"\x89PNG\r\n\x1a\n", "png"),
+)
+_EXTENSIONS = {"pdf": "pdf", "jpg": "jpg", "jpeg": "jpg", "png": "png"}
+
+
+def attachment_problem(name: str, size: int, head: bytes) -> str | None:
+    """Why an uploaded 请假条 is refused, or None: at most MAX_ATTACHMENT_BYTES, a PDF, JPEG
+    or PNG whose name and first bytes agree (a renamed program or a PNG called .pdf is
+    refused)."""
+    if size > MAX_ATTACHMENT_BYTES:
+        return _("文件过大（%(size)s MB），不能超过 %(max)s MB") % {
+            "size": round(size / 1024 / 1024, 1),
+            "max": MAX_ATTACHMENT_BYTES // 1024 // 1024,
+        }
+    if size == 0:
+        return _("文件是空的")
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    expected = _EXTENSIONS.get(ext)
+    actual = next((kind for magic, kind in _SIGNATURES if head.startswith(magic)), None)
+    if expected is None or actual != expected:
+        return _("请假条只能是 PDF、JPG 或 PNG 文件，且文件内容须与扩展名一致")
+    return None

@@ -19,8 +19,8 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from attendance import calendar, rules
-from attendance.models import AttendanceRecord
-from core.scoping import scoped
+from attendance.models import LEAVE_GRANTED, AttendanceRecord, Leave, LeaveState
+from core.scoping import scope_for, scoped
 from staffing.models import Worker
 
 
@@ -64,8 +64,22 @@ class Grid:
 
 
 def _leave_halves(community_ids, start, end) -> dict[tuple[int, dt.date], frozenset[str]]:
-    """{(worker_id, date): halves} of approved leave in [start, end] (one query)."""
-    return {}
+    """{(worker_id, date): halves} of granted leave in [start, end] (one query)."""
+    halves: dict[tuple[int, dt.date], frozenset[str]] = {}
+    rows = Leave.objects.filter(
+        community_id__in=community_ids,
+        state__in=LEAVE_GRANTED,
+        start_date__lte=end,
+        end_date__gte=start,
+    ).values_list("worker_id", "start_date", "start_half", "end_date", "end_half")
+    for worker_id, first, first_half, last, last_half in rows:
+        day = max(first, start)
+        while day <= min(last, end):
+            covered = rules.halves_on(day, first, first_half, last, last_half)
+            key = (worker_id, day)
+            halves[key] = halves.get(key, frozenset()) | covered
+            day += dt.timedelta(days=1)
+    return halves
 
 
 def grids(communities, start: dt.date, end: dt.date, *, today: dt.date | None = None):
@@ -163,3 +177,117 @@ def record_list(*, user):
 
 def record_get(*, user, pk) -> AttendanceRecord:
     return get_object_or_404(record_list(user=user), pk=pk)
+
+
+# --- ATT-2: leave ----------------------------------------------------------------------------
+
+
+def leave_list(*, user):
+    return scoped(Leave.objects.select_related("worker", "community__street", "requested_by"), user)
+
+
+def leave_get(*, user, pk) -> Leave:
+    return get_object_or_404(leave_list(user=user), pk=pk)
+
+
+def my_leaves(*, worker):
+    """The worker's own requests, newest first."""
+    return (
+        Leave.objects.filter(worker=worker)
+        .select_related("community")
+        .order_by("-start_date", "-pk")
+    )
+
+
+def leave_inbox(*, user):
+    """ATT-2: the pending leave whose current step the user may take (the director's step
+    in communities where the user holds it, the street's steps through street roles),
+    oldest first. One query, whatever the number of rows; the user's own requests are not
+    in it (nobody approves their own leave)."""
+    from attendance.services import STEP_PERMS, STREET_STEPS
+
+    scope = scope_for(user)
+    pending = Leave.objects.filter(state=LeaveState.PENDING).select_related(
+        "worker", "community__street", "requested_by"
+    )
+    if not scope.everything:
+        condition = Q(pk__in=[])
+        for step, perm in STEP_PERMS.items():
+            if step in STREET_STEPS:
+                streets = [s for s, perms in scope.perms_by_street.items() if perm in perms]
+                condition |= Q(current_step=step, community__street_id__in=streets)
+            else:
+                ids = [c for c, perms in scope.perms_by_community.items() if perm in perms]
+                condition |= Q(current_step=step, community_id__in=ids)
+        pending = pending.filter(condition)
+    return (
+        pending.exclude(requested_by_id=user.pk)
+        .exclude(worker__user_id=user.pk)
+        .order_by("start_date", "pk")
+    )
+
+
+# --- ATT-2 / ATT-3 deductions for the payroll sheet -----------------------------------------
+
+
+def monthly_standard(worker, month: dt.date) -> Decimal:
+    """STAFF-2: the worker's monthly subsidy for `month` (the highest standard of the posts
+    held that month, as on the payroll sheet), 0 without a subsidised post."""
+    from staffing import rules as srules
+    from staffing.models import PostTerm
+
+    first, last = rules.month_first(month), rules.month_end(month)
+    profile = worker.community.profile
+    posts = [
+        term.post
+        for term in PostTerm.objects.filter(worker=worker, starts_on__lte=last)
+        if srules.term_subsidised_in(term, first)
+    ]
+    grade = srules.subsidy_grade(posts, profile, full_time=worker.is_full_time)
+    return srules.grade_standard(grade, profile) if grade else Decimal("0.00")
+
+
+def leave_deduction_days(worker, month: dt.date) -> Decimal:
+    """ATT-2 (按天计算扣当月工资): the working days of the worker's granted, deducted leave that
+    fall in `month` (a leave across two months is deducted in each for its own days)."""
+    first, last = rules.month_first(month), rules.month_end(month)
+    leaves = list(
+        Leave.objects.filter(
+            worker=worker,
+            state__in=LEAVE_GRANTED,
+            deducts=True,
+            start_date__lte=last,
+            end_date__gte=first,
+        )
+    )
+    if not leaves:
+        return Decimal(0)
+    days = calendar.calendar_days(worker.community.street_id, first, last)
+    total = Decimal(0)
+    for leave in leaves:
+        start, end = max(leave.start_date, first), min(leave.end_date, last)
+        total += calendar.count_working_days(
+            days,
+            start,
+            end,
+            start_half=leave.start_half and start == leave.start_date,
+            end_half=leave.end_half and end == leave.end_date,
+        )
+    return total
+
+
+def deduction_for(worker, month: dt.date) -> tuple[Decimal, Decimal]:
+    """ATT-2/ATT-3: (days, amount) of pay deducted from `worker` for `month`: granted leave
+    that deducts (leave_deduction_days) plus the ATT-3 days; amount = days × the monthly
+    standard / profile.pay_days_per_month (never more than the standard)."""
+    worker = Worker.objects.select_related("community__profile").get(pk=worker.pk)
+    days = leave_deduction_days(worker, month) + late_deduction_days(worker, month)
+    if not days:
+        return Decimal(0), Decimal("0.00")
+    standard = monthly_standard(worker, month)
+    return days, rules.deduction_amount(days, standard, worker.community.profile)
+
+
+def late_deduction_days(worker, month: dt.date) -> Decimal:
+    """ATT-3: filled in with the lateness rules."""
+    return Decimal(0)

@@ -9,10 +9,20 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from attendance import rules
-from attendance.models import AttendanceRecord, CalendarException, OfficeHours
+from attendance import calendar, rules
+from attendance.models import (
+    LEAVE_LIVE,
+    AttendanceRecord,
+    CalendarException,
+    Decision,
+    Leave,
+    LeaveApproval,
+    LeaveState,
+    LeaveStep,
+    OfficeHours,
+)
 from core.errors import RuleViolation
-from core.scoping import scope_for
+from core.scoping import can, scope_for
 from core.services import instance_save, require
 from staffing.models import Worker
 
@@ -211,3 +221,212 @@ def record_correct(
     record.full_clean(exclude=["worker", "community"], validate_unique=False)
     record.save()
     return record
+
+
+# --- ATT-2: leave ----------------------------------------------------------------------------
+
+
+def _check_attachment(upload) -> None:
+    position = upload.tell() if hasattr(upload, "tell") else 0
+    upload.seek(0)
+    head = upload.read(16)
+    upload.seek(position)
+    problem = rules.attachment_problem(upload.name or "", upload.size or 0, head)
+    if problem:
+        raise RuleViolation("ATT-2", problem, field="attachment")
+
+
+def _overlapping(worker, start, start_half, end, end_half, exclude_pk=None) -> Leave | None:
+    slots = rules.half_slots(start, start_half, end, end_half)
+    candidates = Leave.objects.filter(
+        worker=worker, state__in=LEAVE_LIVE, start_date__lte=end, end_date__gte=start
+    ).exclude(pk=exclude_pk)
+    for other in candidates:
+        other_slots = rules.half_slots(
+            other.start_date, other.start_half, other.end_date, other.end_half
+        )
+        if rules.leave_overlaps(slots, other_slots):
+            return other
+    return None
+
+
+@transaction.atomic
+def leave_request(
+    *,
+    user,
+    leave_type: str,
+    start_date: dt.date,
+    end_date: dt.date,
+    reason: str,
+    start_half: bool = False,
+    end_half: bool = False,
+    attachment=None,
+) -> Leave:
+    """ATT-2 (003 十三(二)(三)): the worker linked to `user` asks for leave, for themselves only.
+
+    Days are working days of the street's calendar (half days included); the route, the
+    written-request duty and the deduction come from the profile now and are fixed on the
+    request. Refused: impossible dates, no working day in the range, days outside the
+    worker's service, a range sharing a half day with the worker's pending or granted leave,
+    a missing or unacceptable written request where one is required. The worker's row is
+    locked first, so two requests at once cannot both pass the overlap test."""
+    worker = _own_worker(user)
+    profile = worker.community.profile
+    problem = rules.leave_dates_problem(start_date, start_half, end_date, end_half)
+    if problem:
+        raise RuleViolation("ATT-2", problem, field="end_date")
+    if not (reason or "").strip():
+        raise RuleViolation("ATT-2", _("请填写请假事由"), field="reason")
+    if not (
+        rules.in_service_on(worker.hired_on, worker.left_on, start_date)
+        and rules.in_service_on(worker.hired_on, worker.left_on, end_date)
+    ):
+        raise RuleViolation("ATT-2", _("请假日期超出了您的在职期间"), field="start_date")
+    days = calendar.working_days(
+        worker.community.street_id, start_date, end_date, start_half=start_half, end_half=end_half
+    )
+    if days <= 0:
+        raise RuleViolation("ATT-2", _("所选日期没有工作日，无需请假"), field="end_date")
+    other = _overlapping(worker, start_date, start_half, end_date, end_half)
+    if other is not None:
+        raise RuleViolation(
+            "ATT-2",
+            _("与已有请假（%(start)s 至 %(end)s，%(state)s）时间重叠")
+            % {
+                "start": other.start_date,
+                "end": other.end_date,
+                "state": other.get_state_display(),
+            },
+            field="start_date",
+        )
+    if rules.needs_written_request(days, profile) and not attachment:
+        raise RuleViolation(
+            "ATT-2",
+            _("请假 %(days)s 天，超过 %(limit)s 天须上传书面请假条（003 十三(三)）")
+            % {
+                "days": rules.fmt_days(days),
+                "limit": rules.fmt_days(profile.leave_street_over_days),
+            },
+            field="attachment",
+        )
+    if attachment:
+        _check_attachment(attachment)
+    is_director = can(user, "attendance.director_approve_leave", worker.community)
+    steps = list(rules.leave_route(days, profile, requester_is_director=is_director))
+    leave = Leave(
+        community_id=worker.community_id,
+        worker=worker,
+        leave_type=leave_type,
+        start_date=start_date,
+        start_half=start_half,
+        end_date=end_date,
+        end_half=end_half,
+        days=days,
+        reason=reason.strip(),
+        steps=steps,
+        current_step=steps[0],
+        deducts=rules.leave_deducts(days, profile),
+        requested_by=user,
+    )
+    if attachment:
+        leave.attachment = attachment
+    leave.full_clean(exclude=["worker", "community", "requested_by"])
+    leave.save()
+    return leave
+
+
+STEP_PERMS = {
+    LeaveStep.DIRECTOR: "attendance.director_approve_leave",
+    LeaveStep.CHIEF: "attendance.chief_approve_leave",
+    LeaveStep.DEPUTY: "attendance.deputy_review_leave",
+}
+STREET_STEPS = (LeaveStep.CHIEF, LeaveStep.DEPUTY)
+
+
+def may_decide(user, leave: Leave) -> bool:
+    """Whether `user` holds the grant of the leave's current step: the director's in the
+    community, the street's through a street role of the community's street."""
+    step = leave.current_step
+    if leave.state != LeaveState.PENDING or not step:
+        return False
+    perm = STEP_PERMS[step]
+    if step in STREET_STEPS:
+        return street_perm(user, perm, leave.community.street_id)
+    return can(user, perm, leave)
+
+
+def _locked_leave(user, leave, *, own: bool = False) -> Leave:
+    """The leave re-read under a row lock after the scope check (another community's leave
+    is missing: 404). `own`: the requester reaches their own leave without a role."""
+    current = Leave.objects.select_related("worker").filter(pk=leave.pk).first()
+    if current is None:
+        raise Http404
+    if not (own and user.pk in (current.requested_by_id, current.worker.user_id)):
+        require(user, "attendance.view_leave", current)
+    return (
+        Leave.objects.select_for_update(of=("self",))
+        .select_related("community__street", "worker")
+        .get(pk=leave.pk)
+    )
+
+
+@transaction.atomic
+def leave_decide(*, user, leave: Leave, decision: str, comment: str = "") -> Leave:
+    """ATT-2: the holder of the current step's grant approves or refuses (refusal needs a
+    comment). Under a row lock: two approvers at the same moment make one transition, the
+    second finds the step done and is refused. Nobody decides on their own leave, and one
+    person does not take two steps of the same leave."""
+    leave = _locked_leave(user, leave)
+    if leave.state != LeaveState.PENDING:
+        raise RuleViolation(
+            "ATT-2", _("该请假已办结（%(state)s）") % {"state": leave.get_state_display()}
+        )
+    if not may_decide(user, leave):
+        raise PermissionDenied(
+            _("您不是“%(step)s”环节的审批人") % {"step": LeaveStep(leave.current_step).label}
+        )
+    if user.pk in (leave.requested_by_id, leave.worker.user_id):
+        raise RuleViolation("ATT-2", _("不能审批本人的请假"))
+    if leave.approvals.filter(decided_by=user).exists():
+        raise RuleViolation("ATT-2", _("同一人不能审批同一请假的两个环节"))
+    comment = (comment or "").strip()
+    if decision == Decision.REJECT and not comment:
+        raise RuleViolation("ATT-2", _("不同意时请填写理由"), field="comment")
+    if decision not in Decision.values:
+        raise RuleViolation("ATT-2", _("无效的审批意见"), field="decision")
+    LeaveApproval.objects.create(
+        leave=leave,
+        step=leave.current_step,
+        decision=decision,
+        comment=comment[:200],
+        decided_by=user,
+    )
+    if decision == Decision.REJECT:
+        leave.state, leave.current_step = LeaveState.REJECTED, ""
+    else:
+        index = leave.steps.index(leave.current_step)
+        if index + 1 < len(leave.steps):
+            leave.current_step = leave.steps[index + 1]
+        else:
+            filed = LeaveStep.DEPUTY in leave.steps
+            leave.state = LeaveState.FILED if filed else LeaveState.APPROVED
+            leave.current_step = ""
+    if leave.state != LeaveState.PENDING:
+        leave.decided_at = timezone.now()
+    leave.save()
+    return leave
+
+
+@transaction.atomic
+def leave_withdraw(*, user, leave: Leave) -> Leave:
+    """ATT-2: the requester withdraws a leave still being approved."""
+    leave = _locked_leave(user, leave, own=True)
+    if leave.requested_by_id != user.pk:
+        raise PermissionDenied(_("只有申请人可以撤回"))
+    if leave.state != LeaveState.PENDING:
+        raise RuleViolation(
+            "ATT-2", _("该请假已办结（%(state)s），不能撤回") % {"state": leave.get_state_display()}
+        )
+    leave.state, leave.current_step, leave.decided_at = LeaveState.WITHDRAWN, "", timezone.now()
+    leave.save()
+    return leave

@@ -64,14 +64,21 @@ class Deduction(NamedTuple):
 
 
 def payroll_deductions_for(worker: Worker, month: dt.date) -> Deduction:
-    """ATT-2/ATT-3/ATT-4 (003 十三(三)(四)): the days of pay deducted from `worker` for `month`
+    """ATT-2/ATT-3 (003 十三(三)(四)): the days of pay deducted from `worker` for `month`
     and their amount (daily pay = monthly standard / profile.pay_days_per_month).
 
-    A hook for the attendance chapter (issue #8), which does not exist yet: it returns no
-    deduction (0 days, ¥0.00) for everyone. payroll_generate calls it for every line, so
-    when attendance fills it in, regenerating a draft brings the deductions onto the sheet;
-    approved sheets keep what they had."""
-    return Deduction(Decimal("0"), ZERO)
+    Fed by the attendance chapter (attendance.selectors.deduction_for): the working days of
+    granted leave that deducts pay (ATT-2: over the profile's leave_street_over_days, or all
+    leave where leave_short_deducts_pay) falling in the month, plus the profile's
+    late_deduct_days when ATT-3's deduction falls due in the month. Unexcused absence
+    (ATT-4) is not deducted here: the seed sanctions it with a written self-criticism and
+    the "treated as resignation" case, not a pay cut. payroll_generate calls this for every
+    line, so regenerating a draft brings the current deductions onto the sheet; approved
+    sheets keep what they had."""
+    from attendance.selectors import deduction_for
+
+    days, amount = deduction_for(worker, month)
+    return Deduction(Decimal(days), rules.money(amount))
 
 
 # --- permission helpers ---------------------------------------------------------------------
