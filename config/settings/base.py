@@ -186,7 +186,23 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "街道办事处与社区的管理接口（按社区范围授权）",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    "ENUM_NAME_OVERRIDES": {"CountWindowEnum": "core.models.CountWindow"},
+    # drf-spectacular names an enum after its field; choice sets that share a field name
+    # ("state", "kind", "grade", ...) get one name each, by import path (else schema warnings).
+    "ENUM_NAME_OVERRIDES": {
+        "CountWindowEnum": "core.models.CountWindow",
+        "FinanceClaimStateEnum": "finance.models.choices.ClaimState",
+        "FinanceBudgetStateEnum": "finance.models.choices.BudgetState",
+        "FinanceStatementStateEnum": "finance.models.choices.StatementState",
+        "FinanceIncomeKindEnum": "finance.models.choices.IncomeKind",
+        "FinanceAttachmentKindEnum": "finance.models.choices.AttachmentKind",
+        "FinanceEntryKindEnum": "finance.models.choices.EntryKind",
+        "FinanceApprovalStepEnum": "finance.models.choices.ApprovalStep",
+        "FinanceExpenseCategoryEnum": "finance.models.choices.ExpenseCategory",
+        "FinancePaymentMethodEnum": "finance.models.choices.PaymentMethod",
+        "FinanceDecisionEnum": "finance.models.choices.Decision",
+        "FinanceBookEnum": "finance.models.choices.Book",
+        "FinanceDirectionEnum": "finance.models.choices.Direction",
+    },
 }
 
 # django-axes: lock an account+IP after repeated failures (issue #3 §4).
