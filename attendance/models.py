@@ -340,3 +340,139 @@ class LeaveApproval(models.Model):
 
     def __str__(self):
         return f"{self.leave} {self.get_step_display()} {self.get_decision_display()}"
+
+
+@audited
+class Criticism(TimeStampedModel):
+    """A recorded criticism (批评教育) of a worker's lateness or early departures (ATT-3, 003
+    十三(四) 经批评教育仍不改正的): the condition for the ATT-3 deduction."""
+
+    parent_field = "worker"
+
+    community = models.ForeignKey(
+        "communities.Community",
+        on_delete=models.PROTECT,
+        related_name="attendance_criticisms",
+        verbose_name=_("社区"),
+    )
+    worker = models.ForeignKey(
+        "staffing.Worker",
+        on_delete=models.PROTECT,
+        related_name="attendance_criticisms",
+        verbose_name=_("社区工作者"),
+    )
+    date = models.DateField(_("批评日期"))
+    note = models.TextField(_("批评教育内容"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("记录人"),
+    )
+
+    class Meta:
+        verbose_name = _("批评教育记录")
+        verbose_name_plural = _("批评教育记录")
+        ordering = ["-date", "-pk"]
+        indexes = [models.Index(fields=["worker", "date"], name="att_criticism_worker_date")]
+
+    def __str__(self):
+        return f"{self.worker} {self.date}"
+
+
+class CaseKind(models.TextChoices):
+    """What a case asks of people (never an automatic sanction)."""
+
+    LATE_RESIGNATION = "late_resignation", _("累计迟到早退，按自动辞职处理（待街道确认）")
+    ABSENCE_RESIGNATION = "absence_resignation", _("无故旷工，按自动辞职处理（待街道确认）")
+    SELF_CRITICISM = "self_criticism", _("无故旷工，须写出书面检查")
+
+
+class CaseState(models.TextChoices):
+    OPEN = "open", _("待处理")
+    CONFIRMED = "confirmed", _("街道已确认")
+    DISMISSED = "dismissed", _("街道不予认定")
+    SUBMITTED = "submitted", _("已提交书面检查")
+
+
+CASE_RULE = {
+    CaseKind.LATE_RESIGNATION: "ATT-3",
+    CaseKind.ABSENCE_RESIGNATION: "ATT-4",
+    CaseKind.SELF_CRITICISM: "ATT-4",
+}
+RESIGNATION_KINDS = (CaseKind.LATE_RESIGNATION, CaseKind.ABSENCE_RESIGNATION)
+
+
+def case_upload_to(instance, filename):
+    return f"attendance/cases/{instance.community_id}/{filename}"
+
+
+@audited
+class AttendanceCase(TimeStampedModel):
+    """An ATT-3/ATT-4 consequence found by the daily sweep, one per worker, kind and counting
+    window (`period`): "treated as resignation" for the street to confirm or dismiss with a
+    reason (003 十三(四) 按自动辞职处理; RULES: never an automatic dismissal; confirming
+    records the street's decision, the departure itself is then recorded in staffing), or
+    the written self-criticism the worker owes after a day's absence (当事人要写出书面检查)."""
+
+    parent_field = "worker"
+
+    community = models.ForeignKey(
+        "communities.Community",
+        on_delete=models.PROTECT,
+        related_name="attendance_cases",
+        verbose_name=_("社区"),
+    )
+    worker = models.ForeignKey(
+        "staffing.Worker",
+        on_delete=models.PROTECT,
+        related_name="attendance_cases",
+        verbose_name=_("社区工作者"),
+    )
+    kind = models.CharField(_("类别"), max_length=30, choices=CaseKind.choices)
+    rule_id = models.CharField(_("规则编号"), max_length=20)
+    period = models.CharField(_("统计期"), max_length=20, help_text=_("如 2026-11 或 2026"))
+    facts = models.TextField(_("认定事实"))
+    state = models.CharField(
+        _("状态"), max_length=20, choices=CaseState.choices, default=CaseState.OPEN
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("处理人"),
+    )
+    decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    decision_reason = models.TextField(_("处理意见"), blank=True)
+    statement = models.TextField(_("书面检查"), blank=True)
+    statement_file = models.FileField(
+        _("书面检查附件"),
+        upload_to=case_upload_to,
+        blank=True,
+        help_text=_("PDF、JPG、PNG，不超过 5 MB"),
+    )
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("考勤处理事项")
+        verbose_name_plural = _("考勤处理事项")
+        ordering = ["state", "-created_at", "-pk"]
+        permissions = [("decide_attendancecase", _("确认或不予认定“按自动辞职处理”（街道）"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["worker", "kind", "period"],
+                name="att_case_one_per_worker_kind_period",
+                violation_error_message=_("该事项已存在"),
+            ),
+            models.CheckConstraint(
+                condition=~Q(state__in=["confirmed", "dismissed"]) | ~Q(decision_reason=""),
+                name="att_case_decision_has_reason",
+                violation_error_message=_("[ATT-3] 街道确认或不予认定须写明理由"),
+            ),
+        ]
+        indexes = [models.Index(fields=["community", "state"], name="att_case_community_state")]
+
+    def __str__(self):
+        return f"{self.worker} {self.get_kind_display()} {self.period}"

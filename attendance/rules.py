@@ -262,6 +262,30 @@ def leave_dates_problem(start, start_half, end, end_half) -> str | None:
 # --- ATT-3 / ATT-4: lateness and absence -----------------------------------------------------
 
 
+@dataclass(frozen=True)
+class WindowCounts:
+    """ATT-3/ATT-4 counts of one worker over a counting window (past days only)."""
+
+    times: int = 0  # late arrivals + early departures
+    times_after_criticism: int = 0  # of those, on days after the first recorded criticism
+    late_days: int = 0  # days with a late arrival or an early departure
+    absent_days: Decimal = ZERO  # unexcused absence, in half days
+
+
+def window_counts(marks, *, first_criticism: dt.date | None = None) -> WindowCounts:
+    """Sum (date, DayMark) pairs of one worker into WindowCounts."""
+    times = after = late_days = 0
+    absent = ZERO
+    for day, mark in marks:
+        n = mark.late_early_times
+        times += n
+        if first_criticism is not None and day > first_criticism:
+            after += n
+        late_days += 1 if n else 0
+        absent += mark.absent
+    return WindowCounts(times, after, late_days, absent)
+
+
 def late_deduction_due(times: int, times_after_criticism: int, profile) -> bool:
     """ATT-3 (003 十三(四) 迟到或早退超过三次，经批评教育仍不改正的，扣发三天当月工资): more
     than late_times_threshold late arrivals or early departures in the window, and at least

@@ -63,7 +63,9 @@ class Grid:
         return calendar.fallback_years(self.start, self.end)
 
 
-def _leave_halves(community_ids, start, end) -> dict[tuple[int, dt.date], frozenset[str]]:
+def _leave_halves(
+    community_ids, start, end, worker_ids=None
+) -> dict[tuple[int, dt.date], frozenset[str]]:
     """{(worker_id, date): halves} of granted leave in [start, end] (one query)."""
     halves: dict[tuple[int, dt.date], frozenset[str]] = {}
     rows = Leave.objects.filter(
@@ -71,7 +73,10 @@ def _leave_halves(community_ids, start, end) -> dict[tuple[int, dt.date], frozen
         state__in=LEAVE_GRANTED,
         start_date__lte=end,
         end_date__gte=start,
-    ).values_list("worker_id", "start_date", "start_half", "end_date", "end_half")
+    )
+    if worker_ids is not None:
+        rows = rows.filter(worker_id__in=list(worker_ids))
+    rows = rows.values_list("worker_id", "start_date", "start_half", "end_date", "end_half")
     for worker_id, first, first_half, last, last_half in rows:
         day = max(first, start)
         while day <= min(last, end):
@@ -82,9 +87,16 @@ def _leave_halves(community_ids, start, end) -> dict[tuple[int, dt.date], frozen
     return halves
 
 
-def grids(communities, start: dt.date, end: dt.date, *, today: dt.date | None = None):
+def grids(
+    communities,
+    start: dt.date,
+    end: dt.date,
+    *,
+    today: dt.date | None = None,
+    worker_ids=None,
+):
     """{community id: Grid} for `communities` over [start, end] (see the module docstring:
-    four queries in all)."""
+    four queries in all). `worker_ids` limits the rows to some workers."""
     today = today or timezone.localdate()
     communities = list(communities)
     if not communities:
@@ -104,12 +116,16 @@ def grids(communities, start: dt.date, end: dt.date, *, today: dt.date | None = 
         .filter(Q(left_on__isnull=True) | Q(left_on__gte=start))
         .order_by("community_id", "name", "pk")
     )
-    records = defaultdict(dict)
-    for record in AttendanceRecord.objects.filter(
+    record_rows = AttendanceRecord.objects.filter(
         community_id__in=ids, date__gte=start, date__lte=end
-    ):
+    )
+    if worker_ids is not None:
+        workers = workers.filter(pk__in=list(worker_ids))
+        record_rows = record_rows.filter(worker_id__in=list(worker_ids))
+    records = defaultdict(dict)
+    for record in record_rows:
         records[record.worker_id][record.date] = record
-    leaves = _leave_halves(ids, start, end)
+    leaves = _leave_halves(ids, start, end, worker_ids)
     result = {}
     for community in communities:
         days = calendar.calendar_days(
@@ -149,8 +165,8 @@ def _facts(record: AttendanceRecord | None) -> rules.RecordFacts | None:
     )
 
 
-def grid_for(community, start: dt.date, end: dt.date, *, today=None) -> Grid:
-    return grids([community], start, end, today=today)[community.pk]
+def grid_for(community, start: dt.date, end: dt.date, *, today=None, worker_ids=None) -> Grid:
+    return grids([community], start, end, today=today, worker_ids=worker_ids)[community.pk]
 
 
 # --- the register ----------------------------------------------------------------------------
@@ -288,6 +304,40 @@ def deduction_for(worker, month: dt.date) -> tuple[Decimal, Decimal]:
     return days, rules.deduction_amount(days, standard, worker.community.profile)
 
 
-def late_deduction_days(worker, month: dt.date) -> Decimal:
-    """ATT-3: filled in with the lateness rules."""
-    return Decimal(0)
+def late_deduction_days(worker, month: dt.date, *, today=None) -> Decimal:
+    """ATT-3 (003 十三(四) 扣发三天当月工资): profile.late_deduct_days when the deduction falls
+    due in `month`, else 0. With a monthly window (the default) it is judged on the month
+    itself; with a yearly one, in the month in which the year-to-date count first meets the
+    rule, so it is deducted once a year."""
+    profile = worker.community.profile
+    first, last = rules.month_first(month), rules.month_end(month)
+    window_first, _end, _label = rules.window_bounds(profile.late_times_window, first)
+    grid = grid_for(worker.community, window_first, last, today=today, worker_ids=[worker.pk])
+    if not grid.rows:
+        return Decimal(0)
+    marks = grid.rows[0].marks
+    criticised = criticism_dates(worker.pk, window_first, last)
+
+    def due(upto: dt.date) -> bool:
+        counts = rules.window_counts(
+            ((d, m) for d, m in marks.items() if d <= upto),
+            first_criticism=min((c for c in criticised if c <= upto), default=None),
+        )
+        return rules.late_deduction_due(counts.times, counts.times_after_criticism, profile)
+
+    if not due(last):
+        return Decimal(0)
+    if window_first < first and due(first - dt.timedelta(days=1)):
+        return Decimal(0)  # a yearly window: already deducted in an earlier month
+    return Decimal(profile.late_deduct_days)
+
+
+def criticism_dates(worker_id: int, start: dt.date, end: dt.date) -> list[dt.date]:
+    """ATT-3: the dates of the worker's recorded criticisms in [start, end]."""
+    from attendance.models import Criticism
+
+    return list(
+        Criticism.objects.filter(worker_id=worker_id, date__gte=start, date__lte=end)
+        .order_by("date")
+        .values_list("date", flat=True)
+    )

@@ -226,14 +226,14 @@ def record_correct(
 # --- ATT-2: leave ----------------------------------------------------------------------------
 
 
-def _check_attachment(upload) -> None:
+def check_attachment(upload, *, field: str = "attachment", rule_id: str = "ATT-2") -> None:
     position = upload.tell() if hasattr(upload, "tell") else 0
     upload.seek(0)
     head = upload.read(16)
     upload.seek(position)
     problem = rules.attachment_problem(upload.name or "", upload.size or 0, head)
     if problem:
-        raise RuleViolation("ATT-2", problem, field="attachment")
+        raise RuleViolation(rule_id, problem, field=field)
 
 
 def _overlapping(worker, start, start_half, end, end_half, exclude_pk=None) -> Leave | None:
@@ -310,7 +310,7 @@ def leave_request(
             field="attachment",
         )
     if attachment:
-        _check_attachment(attachment)
+        check_attachment(attachment)
     is_director = can(user, "attendance.director_approve_leave", worker.community)
     steps = list(rules.leave_route(days, profile, requester_is_director=is_director))
     leave = Leave(
