@@ -4,6 +4,7 @@ sheet (ATT-5)."""
 
 import datetime as dt
 
+import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -476,3 +477,103 @@ class AttendanceCase(TimeStampedModel):
 
     def __str__(self):
         return f"{self.worker} {self.get_kind_display()} {self.period}"
+
+
+class SheetState(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    SUBMITTED = "submitted", _("已报街道")
+
+
+@audited
+class MonthlySheet(TimeStampedModel):
+    """The monthly attendance sheet (月考勤登记表, ATT-5, 003 十三(六)): the 考勤表 grid of one
+    community and month as generated from the register, signed in the system by the
+    committee director and the clerk, stamped, and submitted to the street's social-affairs
+    section before the month ends. Signatures attest the grid they were given: regenerating
+    a draft clears them. A submitted sheet never changes (database trigger)."""
+
+    community = models.ForeignKey(
+        "communities.Community",
+        on_delete=models.PROTECT,
+        related_name="attendance_sheets",
+        verbose_name=_("社区"),
+    )
+    month = models.DateField(_("月份"), help_text=_("该月 1 日"))
+    state = models.CharField(
+        _("状态"), max_length=20, choices=SheetState.choices, default=SheetState.DRAFT
+    )
+    data = models.JSONField(_("考勤表内容"), default=dict, help_text=_("生成时的考勤表"))
+    generated_at = models.DateTimeField(_("生成时间"), null=True, blank=True)
+    clerk_signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("考勤员签字"),
+    )
+    clerk_signed_at = models.DateTimeField(_("考勤员签字时间"), null=True, blank=True)
+    director_signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("主任签字"),
+    )
+    director_signed_at = models.DateTimeField(_("主任签字时间"), null=True, blank=True)
+    stamped = models.BooleanField(
+        _("已加盖社区印章"), default=False, help_text=_("ATT-5：003 十三(六) 加盖社区印章")
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("报送人"),
+    )
+    submitted_at = models.DateTimeField(_("报送时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("月考勤表")
+        verbose_name_plural = _("月考勤表")
+        ordering = ["-month", "community_id"]
+        permissions = [
+            ("sign_clerk_monthlysheet", _("月考勤表考勤员签字")),
+            ("sign_director_monthlysheet", _("月考勤表主任签字")),
+            ("submit_monthlysheet", _("月考勤表报街道")),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "month"],
+                name="att_sheet_one_per_community_month",
+                violation_error_message=_("[ATT-5] 该社区本月考勤表已存在"),
+            ),
+            models.CheckConstraint(
+                condition=Q(month__day=1),
+                name="att_sheet_month_first_day",
+                violation_error_message=_("月份须为该月 1 日"),
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="submitted")
+                | (
+                    Q(clerk_signed_by__isnull=False)
+                    & Q(director_signed_by__isnull=False)
+                    & Q(stamped=True)
+                    & Q(submitted_at__isnull=False)
+                ),
+                name="att_sheet_submitted_signed_stamped",
+                violation_error_message=_("[ATT-5] 报街道前须经主任和考勤员签字并加盖印章"),
+            ),
+        ]
+        triggers = [
+            pgtrigger.Protect(
+                name="att_sheet_submitted_immutable",
+                operation=pgtrigger.Update | pgtrigger.Delete,
+                condition=pgtrigger.Q(old__state="submitted"),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.community} {self.month:%Y-%m}"

@@ -293,6 +293,58 @@ def late_deduction_due(times: int, times_after_criticism: int, profile) -> bool:
     return times > profile.late_times_threshold and times_after_criticism > 0
 
 
+def late_deduction_in_month(marks, criticised, month: dt.date, profile) -> Decimal:
+    """ATT-3: the days deducted in `month` (profile.late_deduct_days or 0), from the worker's
+    marks {date: DayMark} (covering at least the window up to the month's end) and the dates
+    of recorded criticisms. With a monthly window (the default) the month is judged on its
+    own; with a yearly one, the deduction falls in the month in which the year-to-date count
+    first meets the rule, so it is deducted once a year."""
+    first, last = month_first(month), month_end(month)
+    window_first, _end, _label = window_bounds(profile.late_times_window, first)
+
+    def due(upto: dt.date) -> bool:
+        counts = window_counts(
+            ((d, m) for d, m in marks.items() if window_first <= d <= upto),
+            first_criticism=min((c for c in criticised if window_first <= c <= upto), default=None),
+        )
+        return late_deduction_due(counts.times, counts.times_after_criticism, profile)
+
+    if not due(last):
+        return ZERO
+    if window_first < first and due(first - dt.timedelta(days=1)):
+        return ZERO  # a yearly window: already deducted in an earlier month
+    return Decimal(profile.late_deduct_days)
+
+
+def leave_days_in(spans, days, first: dt.date, last: dt.date) -> Decimal:
+    """ATT-2: the working days of leave `spans` [(start, start_half, end, end_half)] inside
+    [first, last], from a calendar `days` {date: DayInfo} covering that range (a half day
+    counts only on the leave's own first or last day)."""
+    total = ZERO
+    for start, start_half, end, end_half in spans:
+        lo, hi = max(start, first), min(end, last)
+        if lo > hi:
+            continue
+        for day in _dates(lo, hi):
+            info = days.get(day)
+            if info is None or not info.working:
+                continue
+            amount = ONE
+            if day == start and start_half:
+                amount -= HALF
+            if day == end and end_half:
+                amount -= HALF
+            total += amount
+    return total
+
+
+def _dates(first: dt.date, last: dt.date):
+    day = first
+    while day <= last:
+        yield day
+        day += dt.timedelta(days=1)
+
+
 def late_resignation_due(late_days: int, profile) -> bool:
     """ATT-3 (累计迟到(早退)超过五天的，按自动辞职处理): late or early on more than
     late_resign_days days in the window (a year by default). "迟到了五天" counts days on

@@ -263,33 +263,35 @@ def monthly_standard(worker, month: dt.date) -> Decimal:
     return srules.grade_standard(grade, profile) if grade else Decimal("0.00")
 
 
+def deducting_leaves(community_ids, start: dt.date, end: dt.date, worker_ids=None):
+    """{worker_id: [(start, start_half, end, end_half)]} of granted leave that deducts pay
+    and touches [start, end] (one query)."""
+    rows = Leave.objects.filter(
+        community_id__in=list(community_ids),
+        state__in=LEAVE_GRANTED,
+        deducts=True,
+        start_date__lte=end,
+        end_date__gte=start,
+    )
+    if worker_ids is not None:
+        rows = rows.filter(worker_id__in=list(worker_ids))
+    result = defaultdict(list)
+    for worker_id, *span in rows.values_list(
+        "worker_id", "start_date", "start_half", "end_date", "end_half"
+    ):
+        result[worker_id].append(tuple(span))
+    return result
+
+
 def leave_deduction_days(worker, month: dt.date) -> Decimal:
     """ATT-2 (按天计算扣当月工资): the working days of the worker's granted, deducted leave that
     fall in `month` (a leave across two months is deducted in each for its own days)."""
     first, last = rules.month_first(month), rules.month_end(month)
-    leaves = list(
-        Leave.objects.filter(
-            worker=worker,
-            state__in=LEAVE_GRANTED,
-            deducts=True,
-            start_date__lte=last,
-            end_date__gte=first,
-        )
-    )
-    if not leaves:
+    spans = deducting_leaves([worker.community_id], first, last, [worker.pk]).get(worker.pk)
+    if not spans:
         return Decimal(0)
     days = calendar.calendar_days(worker.community.street_id, first, last)
-    total = Decimal(0)
-    for leave in leaves:
-        start, end = max(leave.start_date, first), min(leave.end_date, last)
-        total += calendar.count_working_days(
-            days,
-            start,
-            end,
-            start_half=leave.start_half and start == leave.start_date,
-            end_half=leave.end_half and end == leave.end_date,
-        )
-    return total
+    return rules.leave_days_in(spans, days, first, last)
 
 
 def deduction_for(worker, month: dt.date) -> tuple[Decimal, Decimal]:
@@ -306,30 +308,31 @@ def deduction_for(worker, month: dt.date) -> tuple[Decimal, Decimal]:
 
 def late_deduction_days(worker, month: dt.date, *, today=None) -> Decimal:
     """ATT-3 (003 十三(四) 扣发三天当月工资): profile.late_deduct_days when the deduction falls
-    due in `month`, else 0. With a monthly window (the default) it is judged on the month
-    itself; with a yearly one, in the month in which the year-to-date count first meets the
-    rule, so it is deducted once a year."""
+    due in `month`, else 0 (rules.late_deduction_in_month)."""
     profile = worker.community.profile
     first, last = rules.month_first(month), rules.month_end(month)
     window_first, _end, _label = rules.window_bounds(profile.late_times_window, first)
     grid = grid_for(worker.community, window_first, last, today=today, worker_ids=[worker.pk])
     if not grid.rows:
         return Decimal(0)
-    marks = grid.rows[0].marks
     criticised = criticism_dates(worker.pk, window_first, last)
+    return rules.late_deduction_in_month(grid.rows[0].marks, criticised, first, profile)
 
-    def due(upto: dt.date) -> bool:
-        counts = rules.window_counts(
-            ((d, m) for d, m in marks.items() if d <= upto),
-            first_criticism=min((c for c in criticised if c <= upto), default=None),
+
+def criticisms_by_worker(community_ids, start: dt.date, end: dt.date) -> dict[int, list]:
+    """{worker_id: [dates]} of recorded criticisms in [start, end] (one query)."""
+    from attendance.models import Criticism
+
+    result = defaultdict(list)
+    for worker_id, day in (
+        Criticism.objects.filter(
+            community_id__in=list(community_ids), date__gte=start, date__lte=end
         )
-        return rules.late_deduction_due(counts.times, counts.times_after_criticism, profile)
-
-    if not due(last):
-        return Decimal(0)
-    if window_first < first and due(first - dt.timedelta(days=1)):
-        return Decimal(0)  # a yearly window: already deducted in an earlier month
-    return Decimal(profile.late_deduct_days)
+        .order_by("date")
+        .values_list("worker_id", "date")
+    ):
+        result[worker_id].append(day)
+    return result
 
 
 def criticism_dates(worker_id: int, start: dt.date, end: dt.date) -> list[dt.date]:

@@ -19,7 +19,9 @@ from attendance.models import (
     LeaveApproval,
     LeaveState,
     LeaveStep,
+    MonthlySheet,
     OfficeHours,
+    SheetState,
 )
 from core.errors import RuleViolation
 from core.scoping import can, scope_for
@@ -170,6 +172,17 @@ def sign_out(*, user) -> AttendanceRecord:
     return record
 
 
+def refuse_if_sheet_submitted(community_id: int, day: dt.date) -> None:
+    """ATT-5: once the month's sheet is submitted to the street its days stay as filed."""
+    submitted = MonthlySheet.objects.filter(
+        community_id=community_id, month=rules.month_first(day), state=SheetState.SUBMITTED
+    ).exists()
+    if submitted:
+        raise RuleViolation(
+            "ATT-5", _("%(month)s 的月考勤表已报街道，不能再更正") % {"month": f"{day:%Y-%m}"}
+        )
+
+
 def _aware(day: dt.date, value) -> dt.datetime | None:
     """A time of day on `day` (or a datetime) as an aware datetime in the local zone."""
     if value is None or isinstance(value, dt.datetime):
@@ -191,7 +204,8 @@ def record_correct(
     sign-in and sign-out of one past or current day, with a mandatory reason; the previous
     version stays in the audit history (pghistory). `sign_in_at`/`sign_out_at` are times of
     that day or None. Another community's worker is 404; without the clerk's grant 403; the
-    clerk's own entries are corrected by nobody but another clerk."""
+    clerk's own entries are corrected by nobody but another clerk; a day whose monthly sheet
+    was submitted to the street is no longer corrected (ATT-5)."""
     current = Worker.objects.select_related("community").filter(pk=worker.pk).first()
     if current is None:
         raise Http404
@@ -206,6 +220,7 @@ def record_correct(
         raise RuleViolation("ATT-1", _("不能更正尚未到来日期的考勤"), field="date")
     if not rules.in_service_on(current.hired_on, current.left_on, day):
         raise RuleViolation("ATT-1", _("该工作人员当天不在职"), field="date")
+    refuse_if_sheet_submitted(current.community_id, day)
     Worker.objects.select_for_update(of=("self",)).filter(pk=current.pk).first()
     record = AttendanceRecord.objects.filter(worker=current, date=day).first()
     if record is None:

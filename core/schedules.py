@@ -17,10 +17,16 @@ BEAT_SCHEDULE = {
         "schedule": crontab(hour=6, minute=30),
         "options": {"expires": 6 * 3600},
     },
+    "attendance-daily": {
+        "task": "attendance.tasks.daily_sweep",
+        "schedule": crontab(hour=1, minute=40),
+        "options": {"expires": 6 * 3600},
+    },
 }
 
 # Hours after which a task without a successful run is shown as overdue.
 MAX_INTERVAL_HOURS = {
     "core.tasks.compliance_nightly": 26,
     "staffing.tasks.reminders_sweep": 26,
+    "attendance.tasks.daily_sweep": 26,
 }
