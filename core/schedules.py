@@ -22,6 +22,16 @@ BEAT_SCHEDULE = {
         "schedule": crontab(hour=1, minute=40),
         "options": {"expires": 6 * 3600},
     },
+    "meetings-reminders": {
+        "task": "meetings.tasks.reminders_sweep",
+        "schedule": crontab(hour=6, minute=50),
+        "options": {"expires": 6 * 3600},
+    },
+    "meetings-quorum-check": {
+        "task": "meetings.tasks.quorum_check",
+        "schedule": crontab(hour=7, minute=10),
+        "options": {"expires": 6 * 3600},
+    },
 }
 
 # Hours after which a task without a successful run is shown as overdue.
@@ -29,4 +39,6 @@ MAX_INTERVAL_HOURS = {
     "core.tasks.compliance_nightly": 26,
     "staffing.tasks.reminders_sweep": 26,
     "attendance.tasks.daily_sweep": 26,
+    "meetings.tasks.reminders_sweep": 26,
+    "meetings.tasks.quorum_check": 26,
 }

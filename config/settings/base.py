@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "finance",
     "affairs_disclosure",
     "attendance",
+    "meetings",
 ]
 
 MIDDLEWARE = [
