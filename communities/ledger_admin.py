@@ -8,6 +8,8 @@ every list or record view is logged. The resident list runs a fixed number of qu
 whatever the number of rows (see ledger_selectors.LedgerPaginator).
 """
 
+import functools
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -72,6 +74,13 @@ class CommunityFilter(admin.SimpleListFilter):
         if self.value():
             return resident_filter_community(queryset, self.value())
         return queryset
+
+
+def resident_filter_community_id(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1
 
 
 def resident_filter_community(queryset, value):
@@ -335,16 +344,16 @@ class PersonalFieldsAdmin(LedgerAdmin):
         }
         return TemplateResponse(request, "admin/communities/ledgers/reveal.html", context)
 
-    def history_view(self, request, object_id, extra_context=None):
-        """The audit trail with the personal fields masked."""
-        response = super().history_view(request, object_id, extra_context)
-        for event in response.context_data.get("events", []):
-            for field in self.personal_fields:
-                if event.pgh_diff and field in event.pgh_diff:
-                    event.pgh_diff[field] = [masked(field, v or "") for v in event.pgh_diff[field]]
-                if isinstance(event.pgh_data, dict) and field in event.pgh_data:
-                    event.pgh_data[field] = masked(field, event.pgh_data[field] or "")
-        return response
+    # The audit trail (ScopedModelAdmin.history_view): the personal fields masked for
+    # everyone; a user holding reveal_personal sees them by a POST, logged as a reveal.
+    history_template = "admin/communities/ledgers/audit_history.html"
+    history_reveal_perm = services.REVEAL_PERM
+
+    def get_history_masks(self):
+        return {field: functools.partial(masked, field) for field in self.personal_fields}
+
+    def history_revealed(self, request, obj):
+        services.personal_reveal(user=request.user, obj=obj, ip=client_ip(request))
 
 
 # --- households ---------------------------------------------------------------------------
@@ -623,13 +632,33 @@ class ResidentAdmin(PersonalFieldsAdmin):
         ]
 
     def export_xlsx_view(self, request):
-        from communities.ledger_exports import resident_export_response
+        """What the list shows as .xlsx: at once up to LEDGER_EXPORT_SYNC_MAX_ROWS rows,
+        above that queued (after a confirmation for a GET) and downloaded from 我的导出."""
+        from communities import ledger_export_views as export_views
+        from communities import ledger_jobs as jobs
+        from communities.ledger_exports import resident_export_count, resident_export_response
 
         if not self.has_view_permission(request):
             raise PermissionDenied
         reveal = request.method == "POST" and request.POST.get("reveal") == "1"
         params = request.POST if request.method == "POST" else request.GET
-        return resident_export_response(request, filters=filters_from_get(params), reveal=reveal)
+        filters = filters_from_get(params)
+        rows = resident_export_count(user=request.user, filters=filters)
+        if not jobs.export_in_background(rows):
+            return resident_export_response(request, filters=filters, reveal=reveal)
+        back = reverse("admin:communities_resident_changelist")
+        if request.method != "POST":
+            return export_views.export_confirm(request, rows=rows, params=params, back_url=back)
+        community = None
+        if filters["community_id"]:
+            community = (
+                scoped(Community.objects.all(), request.user)
+                .filter(pk=resident_filter_community_id(filters["community_id"]))
+                .first()
+            )
+        return export_views.export_queue(
+            request, community=community, filters=filters, reveal=reveal
+        )
 
 
 def review_flag_html(obj):
@@ -719,6 +748,14 @@ class SpecialTargetAdmin(LedgerAdmin):
                 services.special_targets_viewed(
                     user=request.user, targets=[obj], ip=client_ip(request)
                 )
+        return response
+
+    def history_view(self, request, object_id, extra_context=None):
+        """The audit trail shows the record's values: a view like any other, logged."""
+        response = super().history_view(request, object_id, extra_context)
+        obj = (getattr(response, "context_data", None) or {}).get("object")
+        if obj is not None and response.status_code == 200:
+            services.special_targets_viewed(user=request.user, targets=[obj], ip=client_ip(request))
         return response
 
 

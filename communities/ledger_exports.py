@@ -5,7 +5,11 @@ values_list().iterator(), never model instances), and every export of personal d
 
 `resident_export` writes to any file-like object, so a Celery task can call it for a large
 export as well as a view; `resident_export_response` is the view's wrapper (a temporary file
-sent with FileResponse: memory stays flat whatever the number of rows).
+sent with FileResponse: memory stays flat whatever the number of rows). Above
+settings.LEDGER_EXPORT_SYNC_MAX_ROWS rows (`resident_export_count`) the portal and the admin
+queue the export instead (communities.ledger_jobs: an ExportJob written by a Celery task and
+downloaded by its owner from 我的导出). benchmarks/bench_export.py: 100,000 rows at a flat
+peak RSS of about 90 MiB.
 """
 
 import tempfile
@@ -89,6 +93,12 @@ def _headers():
         _("迁出日期"),
         _("核查"),
     ]
+
+
+def resident_export_count(*, user, filters: dict) -> int:
+    """How many rows resident_export would write (decides a background export)."""
+    residents = permitted(Resident.objects.all(), user, "communities.view_resident")
+    return resident_filter(residents, **filters).count()
 
 
 def resident_export(*, user, filters: dict, reveal: bool = False, stream, ip=None) -> int:

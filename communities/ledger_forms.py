@@ -8,21 +8,27 @@ atomic cache.add before saving; the second POST of the same token saves nothing 
 where the first went."""
 
 import uuid
+from html import escape
 
 from django import forms
 from django.core.cache import cache
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from communities import rules
-from communities.ledger_selectors import special_group_type_list
+from communities.ledger_selectors import resident_filter_choices, special_group_type_list
 from communities.models import (
-    Building,
     Household,
+    Organisation,
     RegistrationType,
     Resident,
-    ResidentsGroup,
+    SpecialGroupMember,
+    SpecialGroupType,
+    SpecialTarget,
     Unit,
+    Volunteer,
+    VolunteerService,
 )
 
 TOKEN_TTL_SECONDS = 24 * 60 * 60
@@ -206,23 +212,37 @@ class ResidentFilterForm(forms.Form):
     def __init__(self, *args, community, **kwargs):
         super().__init__(*args, **kwargs)
         everyone = [("", _("全部"))]
-        self.fields["group"].choices = everyone + [
-            (t.code, t.name) for t in special_group_type_list(community=community)
-        ]
-        groups = ResidentsGroup.objects.filter(community=community).order_by("sort_order", "name")
-        self.fields["residents_group"].choices = everyone + [(g.pk, g.name) for g in groups]
-        buildings = (
-            Building.objects.filter(community=community)
-            .order_by("sort_order", "name", "pk")
-            .values_list("pk", "name")
-        )
-        self.fields["building"].choices = everyone + list(buildings)
         building = self.data.get("building") if self.is_bound else None
-        units = []
-        if building and str(building).isdigit():
-            units = Unit.objects.filter(community=community, building_id=int(building))
-            units = units.order_by("sort_order", "name")
-        self.fields["unit"].choices = everyone + [(u.pk, u.name) for u in units]
+        building = int(building) if building and str(building).isdigit() else None
+        choices = resident_filter_choices(community, building)  # one query for all four
+        self.fields["group"].choices = everyone + choices["type"]
+        self.fields["residents_group"].choices = everyone + choices["group"]
+        self.fields["building"].choices = everyone + choices["building"]
+        self.fields["unit"].choices = everyone + choices["unit"]
+
+    def selects(self) -> list[str]:
+        """The filter selects as HTML, built here: Django's widget templates (or a template
+        loop, or format_html per option) render each of a hundred buildings' options
+        separately, which showed in the list's profile. Every value is escaped."""
+        out = []
+        for name, field in self.fields.items():
+            if name == "q":
+                continue
+            value = self[name].value()
+            current = "" if value is None else str(value)
+            options = "".join(
+                f'<option value="{escape(str(choice))}"'
+                f"{' selected' if str(choice) == current else ''}>{escape(str(label))}</option>"
+                for choice, label in field.choices
+            )
+            label = escape(str(field.label))
+            out.append(
+                mark_safe(  # noqa: S308 (every value above is escaped)
+                    f'<label for="f-{name}">{label}</label>\n'
+                    f'<select name="{name}" id="f-{name}">{options}</select>'
+                )
+            )
+        return out
 
     def filters(self) -> dict:
         """Keyword arguments for ledger_selectors.resident_list (invalid input: none)."""
@@ -242,3 +262,100 @@ class ResidentFilterForm(forms.Form):
             "duplicate": data.get("flag") == "duplicate" or None,
             "no_id": data.get("flag") == "no_id" or None,
         }
+
+
+# --- special groups, special targets, volunteers (ORG-13, ORG-9) ---------------------------
+
+
+class GroupTypeField(forms.ModelChoiceField):
+    """Each type says what it needs (no JS to show or hide the amount and grade fields)."""
+
+    def label_from_instance(self, obj):
+        needs = []
+        if obj.has_amount:
+            needs.append(_("须登记月保障金额"))
+        if obj.has_grade:
+            needs.append(_("须登记等级"))
+        if obj.min_age:
+            needs.append(_("须年满 %(n)s 周岁") % {"n": obj.min_age})
+        return f"{obj.name}（{'，'.join(str(n) for n in needs)}）" if needs else obj.name
+
+
+class SpecialGroupForm(OneTimeForm):
+    """A resident's membership of a special group: the grade and the amount are checked
+    against the group type by the model and ledger_services.special_group_validate."""
+
+    class Meta:
+        model = SpecialGroupMember
+        fields = [
+            "group_type",
+            "starts_on",
+            "ends_on",
+            "grade",
+            "monthly_amount",
+            "household_size",
+            "note",
+        ]
+        widgets = {"starts_on": DateInput(), "ends_on": DateInput(), "note": TEXTAREA}
+        field_classes = {"group_type": GroupTypeField}
+        help_texts = {
+            "grade": _("残疾人等须登记等级的类别填写"),
+            "monthly_amount": _("低保、特困供养、优抚对象等须登记金额的类别填写"),
+            "household_size": _("低保等按户保障的类别填写"),
+            "ends_on": _("仍在享受的留空"),
+        }
+
+    def __init__(self, *args, community, **kwargs):
+        super().__init__(*args, **kwargs)
+        types = special_group_type_list(community=community)
+        if self.instance.group_type_id:  # a type since deactivated stays choosable here
+            types = SpecialGroupType.objects.filter(pk=self.instance.group_type_id) | types
+        self.fields["group_type"].queryset = types.order_by("sort_order", "code")
+
+
+class SpecialGroupEndForm(OneTimeForm):
+    """Ending a membership keeps the row (history): only the end date is asked."""
+
+    class Meta:
+        model = SpecialGroupMember
+        fields = ["ends_on"]
+        widgets = {"ends_on": DateInput()}
+
+    def __init__(self, *args, today, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["ends_on"].required = True
+        self.fields["ends_on"].label = _("终止日期")
+        if not self.is_bound:
+            self.initial["ends_on"] = today
+
+
+class SpecialTargetForm(OneTimeForm):
+    """特别对象 (002 五): only roles granted add/change_specialtarget see this form."""
+
+    class Meta:
+        model = SpecialTarget
+        fields = ["kind", "since", "until", "responsible", "note"]
+        widgets = {"since": DateInput(), "until": DateInput(), "note": TEXTAREA}
+
+
+class VolunteerForm(OneTimeForm):
+    personal_fields = ("phone",)
+
+    class Meta:
+        model = Volunteer
+        fields = ["name", "phone", "organisation", "skills", "registered_on", "is_active"]
+        widgets = {"registered_on": DateInput()}
+
+    def __init__(self, *args, community, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = Organisation.objects.filter(
+            community=community
+        ).order_by("name")
+
+
+class VolunteerServiceForm(OneTimeForm):
+    class Meta:
+        model = VolunteerService
+        fields = ["date", "activity", "hours"]
+        widgets = {"date": DateInput()}
+        help_texts = {"hours": _("以小时计，可填半小时，如 2.5")}

@@ -2,10 +2,12 @@
 number of queries per page whatever the number of rows.
 
 The resident list is the big one (100,000 residents in a community): it is ordered by the
-partial index (community, address_order, household, id) WHERE moved_out_on IS NULL, the
-page's rows come with their household and community in one query, their current special
-groups in one more, and the two review flags are EXISTS subqueries on the ID-number index
-evaluated for the page's rows only.
+partial index (community, address_order, household, id) WHERE moved_out_on IS NULL; its
+count is cached until the next ledger write (LedgerPaginator); the portal's page is one
+query (resident_page_rows: the page's ids from the ORM's scoped, filtered queryset, joined
+to the rows with the household's address, the current special groups and the two review
+flags, EXISTS subqueries on the ID-number index evaluated for the page's rows only).
+benchmarks/bench_list.py measures it against a bare view.
 """
 
 import datetime as dt
@@ -17,11 +19,13 @@ from dataclasses import dataclass, field
 from django.contrib.postgres.aggregates import StringAgg
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
     DecimalField,
     Exists,
+    F,
     OuterRef,
     Prefetch,
     Q,
@@ -43,9 +47,11 @@ from communities.models import (
     Household,
     RegistrationType,
     Resident,
+    ResidentsGroup,
     SpecialGroupMember,
     SpecialGroupType,
     SpecialTarget,
+    Unit,
     Volunteer,
     VolunteerService,
 )
@@ -181,8 +187,12 @@ def resident_filter(
     if registration_type:
         queryset = queryset.filter(registration_type=registration_type)
     if group:
+        # The type's ids as literals, not a join on its code: with a join the planner cannot
+        # tell how many members a group has (1 in 12 residents are 低保), chose to hash every
+        # membership of the street and sort, and the page took 180 ms instead of 0.3 ms.
+        type_ids = list(SpecialGroupType.objects.filter(code=group).values_list("pk", flat=True))
         members = SpecialGroupMember.objects.filter(
-            current_period_q(today=today), resident_id=OuterRef("pk"), group_type__code=group
+            current_period_q(today=today), resident_id=OuterRef("pk"), group_type_id__in=type_ids
         )
         queryset = queryset.filter(Exists(members))
     if duplicate:
@@ -221,22 +231,90 @@ def with_group_names(queryset: QuerySet[Resident], today: dt.date | None = None)
 RESIDENT_ORDER = ("community_id", "address_order", "household_id", "id")
 
 
+def resident_list_base(*, user, today: dt.date | None = None, **filters) -> QuerySet[Resident]:
+    """Residents the user may see, filtered (see resident_filter), in address order: no
+    joins, no annotations. What the portal list counts and pages through (its SQL compiles
+    in a fraction of the annotated query's time); the page's rows come from
+    resident_page_rows."""
+    residents = permitted(Resident.objects.all(), user, "communities.view_resident")
+    return resident_filter(residents, today=today, **filters).order_by(*RESIDENT_ORDER)
+
+
 def resident_list(*, user, today: dt.date | None = None, **filters) -> QuerySet[Resident]:
     """Residents the user may see, filtered (see resident_filter), in address order, with
     the household, current special groups (`group_names`) and the review flags."""
-    residents = permitted(Resident.objects.all(), user, "communities.view_resident")
-    residents = resident_filter(residents, today=today, **filters)
-    return with_group_names(
-        with_review_flags(residents.select_related("household")), today
-    ).order_by(*RESIDENT_ORDER)
+    residents = resident_list_base(user=user, today=today, **filters)
+    return with_group_names(with_review_flags(residents.select_related("household")), today)
+
+
+# The portal list's page in one query, in SQL written once: the page's ids (the scoped,
+# filtered resident_list_base, sliced) joined to the rows with their household's address,
+# current groups and review flags. The ORM query of the same rows
+# (resident_list(...).filter(pk__in=ids)) took longer to compile and to turn into model
+# instances than the rest of the page, after a separate query for the ids. It must say
+# exactly what with_review_flags and with_group_names say;
+# tests/communities/test_ledger_portal_forms.py compares the two. A derived table rather
+# than WITH: pghistory prefixes its context to every statement that does not start with
+# SELECT (a CTE may write).
+_PAGE_ROWS_SQL = """
+SELECT r.id, r.name, r.gender, r.birth_date, r.registration_type, r.id_number, r.phone,
+       r.moved_out_on, r.id_valid, h.address,
+       (SELECT string_agg(t.name, '、' ORDER BY t.sort_order)
+          FROM {member} m JOIN {type} t ON t.id = m.group_type_id
+         WHERE m.resident_id = r.id AND (m.ends_on IS NULL OR m.ends_on >= %s)
+       ) AS group_names,
+       (r.id_number <> '' AND r.moved_out_on IS NULL AND EXISTS (
+            SELECT 1 FROM {resident} o
+             WHERE o.id_number = r.id_number AND o.moved_out_on IS NULL
+               AND o.community_id <> r.community_id)
+       ) AS registered_elsewhere,
+       (r.id_number <> '' AND r.moved_out_on IS NULL AND r.registration_type <> %s
+        AND EXISTS (
+            SELECT 1 FROM {resident} o
+             WHERE o.id_number = r.id_number AND o.moved_out_on IS NULL
+               AND o.community_id <> r.community_id AND o.registration_type <> %s)
+       ) AS duplicate_elsewhere
+  FROM ({ids}) AS page(id)
+  JOIN {resident} r ON r.id = page.id
+  JOIN {household} h ON h.id = r.household_id
+ ORDER BY r.community_id, r.address_order, r.household_id, r.id
+"""
+
+
+def resident_page_rows(ids: QuerySet, today: dt.date | None = None) -> list[dict]:
+    """One page of the resident list as dicts, in RESIDENT_ORDER, in one query: `ids` is
+    the page's slice of resident_list_base(...).values_list("pk") (scoped and filtered by
+    the ORM); each row has the household's `address`, the current special groups
+    (`group_names`) and the two review flags of with_review_flags."""
+    ids_sql, ids_params = ids.query.sql_with_params()
+    sql = _PAGE_ROWS_SQL.format(
+        ids=ids_sql,
+        resident=Resident._meta.db_table,
+        household=Household._meta.db_table,
+        member=SpecialGroupMember._meta.db_table,
+        type=SpecialGroupType._meta.db_table,
+    )
+    separated = RegistrationType.SEPARATED.value
+    params = (today or timezone.localdate(), separated, separated, *ids_params)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        columns = [c.name for c in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
 def resident_get(*, user, pk: int) -> Resident:
-    """One resident in the user's scope (Http404 otherwise), with flags and groups."""
+    """One resident in the user's scope (Http404 otherwise), with flags, current groups and
+    every membership (`group_rows`: current first, then ended, latest first)."""
+    memberships = SpecialGroupMember.objects.select_related("group_type").order_by(
+        F("ends_on").desc(nulls_first=True), "-starts_on", "-id"
+    )
     residents = with_review_flags(
         permitted(Resident.objects.all(), user, "communities.view_resident")
         .select_related("household__unit__building", "community")
-        .prefetch_related(current_groups_prefetch())
+        .prefetch_related(
+            current_groups_prefetch(),
+            Prefetch("special_groups", queryset=memberships, to_attr="group_rows"),
+        )
     )
     return get_object_or_404(residents, pk=pk)
 
@@ -249,8 +327,8 @@ COUNT_SECONDS = 300
 
 def ledger_generation() -> str:
     """A random token replaced after every committed ledger write
-    (ledger_services.ledger_changed): cached counts are keyed by it, so a count is reused
-    only while nothing changed. Random rather than a counter, so a token lost from the
+    (ledger_services.ledger_changed): a cached count is stored with it and reused only
+    while it has not changed. Random rather than a counter, so a token lost from the
     cache can never be reissued and match an old count."""
     token = cache.get(GENERATION_KEY)
     if token is None:
@@ -259,12 +337,54 @@ def ledger_generation() -> str:
     return token
 
 
+def ledger_community_get(*, user, pk: int) -> Community:
+    """A community in the user's scope (Http404 otherwise) with the few columns the ledger
+    pages use: not its policy profile's eighty parameters, as communities.selectors does."""
+    communities = scoped(
+        Community.objects.only("id", "name", "street_id", "profile_id", "is_active"), user
+    )
+    return get_object_or_404(communities, pk=pk)
+
+
+def resident_filter_choices(community: Community, building=None) -> dict[str, list]:
+    """The resident list's filter choices in one query: group types for the community's
+    profile (code, name), residents' groups, buildings and, when a building is chosen, its
+    units (id, name), each in its display order."""
+    types, groups = SpecialGroupType._meta.db_table, ResidentsGroup._meta.db_table
+    buildings, units = Building._meta.db_table, Unit._meta.db_table
+    sql = f"""
+        SELECT 'type', code, name, sort_order, code FROM {types}
+         WHERE is_active AND (profile_id IS NULL OR profile_id = %(profile)s)
+        UNION ALL
+        SELECT 'group', id::text, name, sort_order, name FROM {groups}
+         WHERE community_id = %(community)s
+        UNION ALL
+        SELECT 'building', id::text, name, sort_order, name FROM {buildings}
+         WHERE community_id = %(community)s
+        UNION ALL
+        SELECT 'unit', id::text, name, sort_order, name FROM {units}
+         WHERE community_id = %(community)s AND building_id = %(building)s
+    """  # noqa: S608 (table names from the models; every value is a parameter)
+    params = {"profile": community.profile_id, "community": community.pk, "building": building}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    found: dict[str, list] = {"type": [], "group": [], "building": [], "unit": []}
+    # Display order: sort order, then code (types) or name, then id (as the ORM lists did).
+    for kind, value, name, _order, _key in sorted(
+        fetched, key=lambda r: (r[3], r[4], int(r[1]) if r[0] != "type" else 0)
+    ):
+        found[kind].append((value if kind == "type" else int(value), name))
+    return found
+
+
 class LedgerPaginator(Paginator):
     """Django's Paginator for the ledger lists at street scale.
 
     - `count`: the exact number (COUNT(*) is 10–20 ms over 100,000 residents; a search
-      with OR up to ~40 ms), cached for COUNT_SECONDS under the query's SQL and the ledger
-      generation, so a page view recounts only after a write;
+      with OR up to ~40 ms), cached for COUNT_SECONDS under the query's SQL (or the
+      caller's `count_key`) with the ledger generation, so a page view recounts only after
+      a write;
     - `page()`: a deferred join: the page's ids first (an index-only walk of the partial
       address-order index, ~4 ms at offset 50,000 against ~250 ms for the full rows), then
       those rows with their joins, review flags and prefetches.
@@ -272,14 +392,32 @@ class LedgerPaginator(Paginator):
 
     @cached_property
     def count(self):
-        sql, params = self.object_list.query.sql_with_params()
-        digest = hashlib.sha256(f"{sql}|{params!r}".encode()).hexdigest()
-        key = f"ledgers:count:{ledger_generation()}:{digest}"
-        value = cache.get(key)
-        if value is None:
-            value = self.object_list.count()
-            cache.set(key, value, timeout=COUNT_SECONDS)
+        if self.count_key is not None:
+            source = self.count_key
+        else:
+            sql, params = self.object_list.query.sql_with_params()
+            source = f"{sql}|{params!r}"
+        digest = hashlib.sha256(source.encode()).hexdigest()
+        key = f"ledgers:count:{digest}"
+        # One round trip for the generation and the count stored with the generation it
+        # was counted under.
+        found = cache.get_many([GENERATION_KEY, key])
+        generation = found.get(GENERATION_KEY) or ledger_generation()
+        stored = found.get(key)
+        if isinstance(stored, tuple) and stored[0] == generation:
+            return stored[1]
+        value = self.object_list.count()
+        cache.set(key, (generation, value), timeout=COUNT_SECONDS)
         return value
+
+    def __init__(self, object_list, per_page, *args, rows=None, count_key=None, **kwargs):
+        super().__init__(object_list, per_page, *args, **kwargs)
+        # rows(ids queryset) -> the page's rows in one query (resident_page_rows); default:
+        # the ids, then object_list's rows for them.
+        self.rows = rows
+        # What the count depends on, when the caller can say it more cheaply than the
+        # query's SQL (which has to be compiled to be hashed); default: the SQL.
+        self.count_key = count_key
 
     def page(self, number):
         number = self.validate_number(number)
@@ -287,8 +425,14 @@ class LedgerPaginator(Paginator):
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
-        rows = list(self.object_list.filter(pk__in=ids)) if ids else []
+        ids = self.object_list.values_list("pk", flat=True)[bottom:top]
+        if bottom >= top:
+            rows = []
+        elif self.rows is not None:
+            rows = self.rows(ids)
+        else:
+            ids = list(ids)
+            rows = list(self.object_list.filter(pk__in=ids)) if ids else []
         return Page(rows, number, self)
 
 
@@ -369,6 +513,14 @@ def special_group_list(
     )
 
 
+def special_group_get(*, user, pk: int) -> SpecialGroupMember:
+    """One membership in the user's scope (Http404 otherwise) with its resident."""
+    members = permitted(
+        SpecialGroupMember.objects.all(), user, "communities.view_specialgroupmember"
+    ).select_related("community__profile", "group_type", "resident__household")
+    return get_object_or_404(members, pk=pk)
+
+
 def special_target_list(*, user, community_id=None) -> QuerySet[SpecialTarget]:
     """Special targets (特别对象) of the communities where the user holds
     view_specialtarget only; the caller logs every view (ledger_services)."""
@@ -376,6 +528,12 @@ def special_target_list(*, user, community_id=None) -> QuerySet[SpecialTarget]:
     if community_id not in (None, ""):
         targets = targets.filter(community_id=_int(community_id))
     return targets.select_related("community", "resident__household")
+
+
+def special_target_get(*, user, pk: int) -> SpecialTarget:
+    """One special target for a role granted view_specialtarget in its community (Http404
+    otherwise, so its existence is not revealed); the caller logs the view."""
+    return get_object_or_404(special_target_list(user=user), pk=pk)
 
 
 # --- volunteers (ORG-9) -------------------------------------------------------------------
@@ -407,12 +565,15 @@ def volunteer_list(
     )
 
 
+def volunteer_service_list(*, volunteer: Volunteer) -> QuerySet[VolunteerService]:
+    """A volunteer's service records, latest first (the volunteer is already scoped)."""
+    return VolunteerService.objects.filter(volunteer_id=volunteer.pk).order_by("-date", "-id")
+
+
 def volunteer_get(*, user, pk: int) -> Volunteer:
-    services = VolunteerService.objects.order_by("-date", "-id")
-    volunteers = volunteer_list(user=user).prefetch_related(
-        Prefetch("services", queryset=services, to_attr="service_rows")
-    )
-    return get_object_or_404(volunteers, pk=pk)
+    """One volunteer in the user's scope (Http404 otherwise) with `total_hours` and
+    `n_services`; the records are paged by volunteer_service_list."""
+    return get_object_or_404(volunteer_list(user=user), pk=pk)
 
 
 # --- coverage report (清查不漏幢、摸底不漏户、造册不漏人) ------------------------------------------

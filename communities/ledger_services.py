@@ -488,6 +488,29 @@ def special_group_save(
 
 
 @transaction.atomic
+def special_group_end(
+    *, user, member: SpecialGroupMember, day: dt.date, today: dt.date | None = None
+) -> SpecialGroupMember:
+    """End a membership on `day`; the row stays (who was in which group when). A membership
+    that had already ended cannot be ended again (change its dates instead)."""
+    today = today or timezone.localdate()
+    old = (
+        SpecialGroupMember.objects.select_for_update()
+        .filter(pk=member.pk)
+        .values_list("ends_on", flat=True)
+        .first()
+    )
+    if old is not None and old < today:
+        raise ValidationError(
+            {"ends_on": _("该成员资格已于 %(day)s 终止") % {"day": old.isoformat()}}
+        )
+    if day is None:
+        raise ValidationError({"ends_on": _("请填写终止日期")})
+    member.ends_on = day
+    return special_group_save(user=user, member=member, today=today)
+
+
+@transaction.atomic
 def special_group_delete(*, user, member: SpecialGroupMember) -> None:
     instance_delete(user=user, instance=member)
     ledger_changed()
@@ -524,7 +547,8 @@ def volunteer_delete(*, user, volunteer: Volunteer) -> None:
 
 @transaction.atomic
 def volunteer_service_save(*, user, service: VolunteerService) -> VolunteerService:
-    """Hours of service: the community from the volunteer, never from the payload."""
+    """Hours of service (ORG-9): the community from the volunteer, never from the payload;
+    not in the future; more than 0 and at most 24 hours a record (model constraint)."""
     if service.volunteer_id is None:
         raise ValidationError({"volunteer": _("请选择志愿者")})
     volunteer = Volunteer.objects.filter(pk=service.volunteer_id).first()
@@ -533,6 +557,8 @@ def volunteer_service_save(*, user, service: VolunteerService) -> VolunteerServi
     service.volunteer = volunteer
     service.community_id = volunteer.community_id
     _check(user, service)
+    if service.date and service.date > timezone.localdate():
+        raise ValidationError({"date": _("服务日期不能晚于今天")})
     return instance_save(user=user, instance=service)
 
 

@@ -7,6 +7,7 @@ applies), and the history page shows the trigger-recorded audit trail (read-only
 """
 
 import datetime as dt
+import re
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -136,13 +137,40 @@ class ScopedModelAdmin(admin.ModelAdmin):
                 self.message_user(request, message, messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 
+    # Personal data in the audit trail (issue #4): the event tables keep full values, so the
+    # history page masks `get_history_masks()` (field -> mask function) for everyone, and
+    # numbers that look like ID numbers or mobile phones in the recorded URLs. A user holding
+    # `history_reveal_perm` on the object sees the values through a POST to the same page,
+    # which `history_revealed()` logs.
+    history_template = "admin/audit_history.html"
+    history_masks: dict = {}
+    history_reveal_perm: str | None = None
+
+    def get_history_masks(self) -> dict:
+        return self.history_masks
+
+    def history_revealed(self, request, obj) -> None:
+        """A permitted user asked for the unmasked history of `obj`: log it (subclasses)."""
+
+    def can_reveal_history(self, request, obj) -> bool:
+        return bool(self.get_history_masks() and self.history_reveal_perm) and can(
+            request.user, self.history_reveal_perm, obj
+        )
+
     def history_view(self, request, object_id, extra_context=None):
         obj = self.get_object(request, unquote(object_id))
         if obj is None:
             raise Http404
         if not self.has_view_or_change_permission(request, obj):
             raise PermissionDenied
+        reveal = request.method == "POST"
+        if reveal and not self.can_reveal_history(request, obj):
+            raise PermissionDenied
         events = history_for(obj)
+        if reveal:
+            self.history_revealed(request, obj)
+        else:
+            mask_history(events, self.get_history_masks())
         context = {
             **self.admin_site.each_context(request),
             "title": _("变更历史：%(obj)s") % {"obj": obj},
@@ -150,8 +178,37 @@ class ScopedModelAdmin(admin.ModelAdmin):
             "opts": self.opts,
             "events": events,
             "users": _users_by_id(events),
+            "revealed": reveal,
+            "can_reveal": not reveal and self.can_reveal_history(request, obj),
+            **(extra_context or {}),
         }
-        return TemplateResponse(request, "admin/audit_history.html", context)
+        return TemplateResponse(request, self.history_template, context)
+
+
+# An 18-character ID number (or the old 15-digit one) and a mainland mobile number inside a
+# recorded URL, e.g. a search (?q=...) that preceded a bulk action.
+_URL_ID = re.compile(r"(?<![0-9A-Za-z])\d{14,17}[0-9Xx](?![0-9A-Za-z])")
+_URL_MOBILE = re.compile(r"(?<![0-9])(1\d{2})\d{4}(\d{4})(?![0-9])")
+
+
+def _mask_url(url):
+    if not isinstance(url, str):
+        return url
+    url = _URL_ID.sub(lambda m: m[0][:4] + "*" * (len(m[0]) - 8) + m[0][-4:], url)
+    return _URL_MOBILE.sub(lambda m: f"{m.group(1)}****{m.group(2)}", url)
+
+
+def mask_history(events, masks: dict) -> None:
+    """Mask the personal fields of audit events in place (their diffs, their data and the
+    URLs in their context), before a page shows them."""
+    for event in events:
+        for field, mask in masks.items():
+            if event.pgh_diff and field in event.pgh_diff:
+                event.pgh_diff[field] = [mask(v or "") for v in event.pgh_diff[field]]
+            if isinstance(event.pgh_data, dict) and field in event.pgh_data:
+                event.pgh_data[field] = mask(event.pgh_data[field] or "")
+        if masks and isinstance(event.pgh_context, dict) and "url" in event.pgh_context:
+            event.pgh_context["url"] = _mask_url(event.pgh_context["url"])
 
 
 def _users_by_id(events):

@@ -17,6 +17,11 @@ BEAT_SCHEDULE = {
         "schedule": crontab(hour=6, minute=30),
         "options": {"expires": 6 * 3600},
     },
+    "ledger-exports-cleanup": {
+        "task": "communities.tasks.export_jobs_cleanup",
+        "schedule": crontab(minute=20),
+        "options": {"expires": 3000},
+    },
     "attendance-daily": {
         "task": "attendance.tasks.daily_sweep",
         "schedule": crontab(hour=1, minute=40),
@@ -38,6 +43,7 @@ BEAT_SCHEDULE = {
 MAX_INTERVAL_HOURS = {
     "core.tasks.compliance_nightly": 26,
     "staffing.tasks.reminders_sweep": 26,
+    "communities.tasks.export_jobs_cleanup": 3,
     "attendance.tasks.daily_sweep": 26,
     "meetings.tasks.reminders_sweep": 26,
     "meetings.tasks.quorum_check": 26,

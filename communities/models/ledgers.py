@@ -18,6 +18,10 @@ from core.models import TimeStampedModel
 
 __all__ = [
     "DisabilityGrade",
+    "EXPORT_OPEN_STATES",
+    "ExportJob",
+    "ExportKind",
+    "ExportState",
     "Household",
     "PersonalDataAction",
     "PersonalDataLog",
@@ -482,3 +486,96 @@ class PersonalDataLog(models.Model):
 
     def __str__(self):
         return f"{self.user} {self.get_action_display()} {self.model}#{self.object_id or ''}"
+
+
+class ExportState(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("生成中")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("失败")
+    EXPIRED = "expired", _("已过期")
+
+
+# States in which a job still waits or runs (the page refreshes itself while one is shown).
+EXPORT_OPEN_STATES = (ExportState.QUEUED, ExportState.RUNNING)
+
+
+class ExportKind(models.TextChoices):
+    RESIDENTS = "residents", _("居民台帐")
+
+
+class ExportJob(models.Model):
+    """A large Excel export run in the background (issue #4, Excel out): above
+    settings.LEDGER_EXPORT_SYNC_MAX_ROWS rows the portal and the admin queue one, a Celery
+    task writes the workbook (communities.ledger_exports, logged in PersonalDataLog like any
+    export) and the user who asked downloads it until `expires_at`; a periodic task then
+    deletes the file.
+
+    The file is kept in the row, like core.ImportJob's upload: the web process and the
+    worker read the same bytes without a shared volume, and the file, its row count and the
+    access log are committed together. Not audited: a copy of every file in the event
+    table would defeat the expiry. A job without a community is a street-wide export from
+    the admin."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="export_jobs",
+        verbose_name=_("导出人"),
+    )
+    community = models.ForeignKey(
+        "communities.Community",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="export_jobs",
+        verbose_name=_("社区"),
+        help_text=_("为空表示全街道（按导出人的权限范围）"),
+    )
+    kind = models.CharField(
+        _("导出内容"), max_length=20, choices=ExportKind.choices, default=ExportKind.RESIDENTS
+    )
+    filters = models.JSONField(_("筛选条件"), default=dict, blank=True)
+    reveal = models.BooleanField(
+        _("含完整身份证号和电话"),
+        default=False,
+        help_text=_("仅对导出人有查看完整信息权限的社区生效"),
+    )
+    state = models.CharField(
+        _("状态"), max_length=10, choices=ExportState.choices, default=ExportState.QUEUED
+    )
+    rows = models.PositiveIntegerField(_("行数"), default=0)
+    content = models.BinaryField(_("文件内容"), default=bytes, editable=False)
+    size = models.PositiveIntegerField(_("文件大小（字节）"), default=0)
+    file_name = models.CharField(_("文件名"), max_length=120, blank=True)
+    language = models.CharField(_("语言"), max_length=10, default="zh-hans")
+    ip = models.GenericIPAddressField(_("IP 地址"), null=True, blank=True)
+    message = models.TextField(_("说明"), blank=True)
+    created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    expires_at = models.DateTimeField(
+        _("下载截止时间"), null=True, blank=True, help_text=_("到期后文件由定时任务删除")
+    )
+
+    class Meta:
+        verbose_name = _("导出任务")
+        verbose_name_plural = _("导出任务")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="exportjob_user_created"),
+            models.Index(fields=["state", "expires_at"], name="exportjob_state_expires"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(state="done") | Q(expires_at__isnull=False),
+                name="exportjob_done_expires",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.pk}（{self.get_state_display()}）"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in EXPORT_OPEN_STATES

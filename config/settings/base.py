@@ -141,6 +141,10 @@ IMPORT_MAX_ERRORS = 1000  # kept in ImportJob.errors; the count is always exact
 IMPORT_PROGRESS_EVERY = 200  # rows between progress writes (and cancel checks)
 IMPORT_QUEUE = env("IMPORT_QUEUE", default="") or None  # Celery queue; None: the default
 
+# Ledger exports (communities.ledger_jobs): above this many rows the export runs as a Celery
+# task and leaves a download link on the "我的导出" page; at or below, the file is sent at once.
+LEDGER_EXPORT_SYNC_MAX_ROWS = env.int("LEDGER_EXPORT_SYNC_MAX_ROWS", default=5_000)
+
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CACHES = {
     "default": {
