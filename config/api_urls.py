@@ -1,8 +1,10 @@
 from rest_framework.routers import DefaultRouter
 
+from attendance.api import register as register_attendance
 from communities.api import register as register_communities
 from core.api_views import register as register_core
 from finance.api import register as register_finance
+from meetings.api import register as register_meetings
 from staffing.api import register as register_staffing
 
 router = DefaultRouter()
@@ -10,5 +12,7 @@ register_core(router)
 register_communities(router)
 register_staffing(router)
 register_finance(router)
+register_attendance(router)
+register_meetings(router)
 
 urlpatterns = router.urls

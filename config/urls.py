@@ -18,6 +18,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("portal/", include("core.urls")),
     path("portal/staffing/", include("staffing.urls")),
+    path("portal/attendance/", include("attendance.urls")),
+    path("portal/meetings/", include("meetings.urls")),
     path("portal/finance/", include("finance.urls")),
     path("portal/ledgers/", include("communities.ledger_urls")),
     path("public/", include("affairs_disclosure.urls")),

@@ -245,11 +245,11 @@ MEETINGS = (
     "meetings.vote",
     "meetings.meeting",
     "meetings.meetingattendance",
-    "meetings.majorevent",
+    "meetings.chronicleentry",
     "meetings.disciplinerecord",
 )
 # MEET-3/4 (003 六): the committee's regular meetings, their attendance, minutes and 大事记.
-MEETINGS_MINUTES = ("meetings.meeting", "meetings.meetingattendance", "meetings.majorevent")
+MEETINGS_MINUTES = ("meetings.meeting", "meetings.meetingattendance", "meetings.chronicleentry")
 ATT_DIRECTOR_APPROVE = ("attendance.leave", "director_approve")
 ATT_CHIEF_APPROVE = ("attendance.leave", "chief_approve")
 ATT_DEPUTY_REVIEW = ("attendance.leave", "deputy_review")

@@ -527,7 +527,7 @@ class DisciplineRecord(TimeStampedModel):
 
 
 @audited
-class MajorEvent(TimeStampedModel):
+class ChronicleEntry(TimeStampedModel):
     """The community's 大事记 (MEET-4, 003 六(五) 大型活动或主要工作记入大事记)."""
 
     community = models.ForeignKey(

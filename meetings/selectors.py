@@ -11,8 +11,8 @@ from django.shortcuts import get_object_or_404
 from core.scoping import scoped
 from meetings import rules
 from meetings.models import (
+    ChronicleEntry,
     DisciplineRecord,
-    MajorEvent,
     Meeting,
     Motion,
     MotionState,
@@ -136,8 +136,8 @@ def meeting_get(*, user, pk) -> Meeting:
     )
 
 
-def major_event_list(*, user, community_id=None):
-    rows = scoped(MajorEvent.objects.select_related("community", "meeting", "sitting"), user)
+def chronicle_list(*, user, community_id=None):
+    rows = scoped(ChronicleEntry.objects.select_related("community", "meeting", "sitting"), user)
     if community_id is not None:
         rows = rows.filter(community_id=community_id)
     return rows

@@ -21,8 +21,8 @@ from meetings import rules
 from meetings.models import (
     AssemblyQuota,
     AttendanceStatus,
+    ChronicleEntry,
     DisciplineRecord,
-    MajorEvent,
     Meeting,
     MeetingAttendance,
     Motion,
@@ -452,7 +452,7 @@ def meeting_record(
             ]
         )
     if (major_event or "").strip():
-        MajorEvent.objects.create(
+        ChronicleEntry.objects.create(
             community=community,
             date=date,
             title=major_event.strip()[:200],
@@ -463,11 +463,11 @@ def meeting_record(
 
 
 @transaction.atomic
-def major_event_add(
+def chronicle_add(
     *, user, community: Community, date: dt.date, title: str, description: str = "", sitting=None
-) -> MajorEvent:
+) -> ChronicleEntry:
     """MEET-4 (大事记): a major activity or piece of work of the community."""
-    event = MajorEvent(
+    event = ChronicleEntry(
         community=community,
         date=date,
         title=(title or "").strip(),
@@ -475,7 +475,7 @@ def major_event_add(
         sitting=sitting,
         recorded_by=user,
     )
-    require(user, "meetings.add_majorevent", event)
+    require(user, "meetings.add_chronicleentry", event)
     if sitting is not None and sitting.community_id != community.pk:
         raise Http404
     event.full_clean(exclude=["community", "recorded_by"])

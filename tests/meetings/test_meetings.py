@@ -13,8 +13,8 @@ from core.models import FindingStatus, Role
 from meetings.checks import discipline, regular_assembly, regular_meetings, work_report
 from meetings.models import (
     AttendanceStatus,
+    ChronicleEntry,
     DisciplineRecord,
-    MajorEvent,
     Measure,
     MeetingKind,
 )
@@ -108,7 +108,7 @@ def test_meet3_permissions_and_scope(s):
 @pytest.mark.django_db
 def test_meet4_major_event_recorded_with_the_meeting(s):
     meeting = _record(s, dt.date(2024, 3, 4), major_event="启动老旧小区改造")
-    event = MajorEvent.objects.get()
+    event = ChronicleEntry.objects.get()
     assert event.meeting == meeting and event.title == "启动老旧小区改造"
 
 
