@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('communities', '0007_exportjob'),
-        ('core', '0006_import_staging'),
+        ('core', '0005_reminder_closed_by_audit'),
         ('pghistory', '0007_auto_20250421_0444'),
         ('staffing', '0004_payroll'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
