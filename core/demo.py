@@ -619,6 +619,11 @@ def build_demo(*, today: dt.date | None = None) -> dict | None:
         from staffing.demo import build_payrolls
 
         build_payrolls(street, User.objects.get(username="admin"), builder.today)
+        from finance.demo import build_finance
+
+        logins = {user.username: user for user, _role, _where in grants}
+        logins["admin"] = User.objects.get(username="admin")
+        build_finance(street, builder.today, logins)
         findings = compliance_run()
         from staffing.reminders import reminders_sweep
 

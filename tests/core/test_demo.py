@@ -173,3 +173,193 @@ def test_demo_payrolls_last_month_approved_this_month_draft(demo):
     assert not ComplianceFinding.objects.filter(
         check_code="staff2-payroll", status=FindingStatus.VIOLATION
     ).exists()
+
+
+# --- finance (finance/demo.py) --------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    """The demo's claims carry invoices: keep them out of the checkout's .data/media."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(scope="module")
+def finance_demo(django_db_setup, django_db_blocker, tmp_path_factory):
+    """One demo street for the finance tests below (the seed takes a while), built inside a
+    transaction that is rolled back after the module; each test runs in a savepoint."""
+    from django.db import transaction
+    from django.test.utils import override_settings
+
+    media = tmp_path_factory.mktemp("media")
+    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=media), transaction.atomic():
+        result = build_demo()
+        assert result is not None
+        yield result["street"]
+        transaction.set_rollback(True)
+
+
+def _finance_counts():
+    from finance import models as f
+
+    return {
+        model.__name__: model.objects.count()
+        for model in (
+            f.Account,
+            f.FundingAllocation,
+            f.Budget,
+            f.BudgetLine,
+            f.AllowanceStandard,
+            f.Income,
+            f.ExpenseClaim,
+            f.ClaimAttachment,
+            f.ApprovalRecord,
+            f.ReviewVote,
+            f.Payment,
+            f.JournalEntry,
+            f.MonthlyReconciliation,
+            f.QuarterlyStatement,
+        )
+    }
+
+
+def test_demo_finance_rows_in_every_community(finance_demo):
+    from django.utils import timezone
+
+    from finance import models as f
+    from finance import rules
+
+    today = timezone.localdate()
+    year, quarter = rules.last_ended_quarter(today)
+    months = max(today.month - 1, 1)
+    for community in Community.objects.filter(street=finance_demo).select_related("profile"):
+        name = community.name
+        assert f.Account.objects.filter(community=community).count() == 1, name
+        allocation = f.FundingAllocation.objects.get(community=community, year=today.year)
+        assert (
+            allocation.total == rules.yearly_funding(community.households, community.profile).total
+        )
+        assert sum(i.amount for i in allocation.incomes.all()) == allocation.total
+        for kind in (f.IncomeKind.SUBSIDY, f.IncomeKind.DONATION):
+            income = f.Income.objects.get(community=community, kind=kind)
+            assert income.earmark_category and income.document_amount == income.amount
+        budget = f.Budget.objects.get(community=community, year=today.year)
+        assert budget.state == f.BudgetState.APPROVED
+        assert budget.lines.values("category").distinct().count() >= 6
+        claims = f.ExpenseClaim.objects.filter(community=community)
+        assert 15 <= claims.count() <= 30, name
+        states = list(claims.values_list("state", flat=True))
+        assert states.count(f.ClaimState.PAID) > len(states) / 2, name
+        assert states.count(f.ClaimState.REJECTED) == 1, name
+        assert set(states) & set(f.PENDING_STATES), name
+        amounts = [c.amount for c in claims]
+        assert any(a < 300 for a in amounts) and any(300 <= a < 1000 for a in amounts)
+        assert sum(a >= 1000 for a in amounts) >= 3, name
+        assert claims.exclude(funded_by=None).exists(), name  # earmarked money spent
+        assert f.MonthlyReconciliation.objects.filter(community=community).count() == months
+        assert f.QuarterlyStatement.objects.filter(
+            community=community, year=year, quarter=quarter, state=f.StatementState.PUBLISHED
+        ).exists(), name
+
+
+def test_demo_finance_claims_followed_fin3_and_fin4(finance_demo):
+    """Every paid claim went through the steps its amount needs; 1,000 yuan and more by
+    transfer, after the collective review; every submitted claim has its invoice."""
+    from finance import models as f
+
+    paid = f.ExpenseClaim.objects.filter(community__street=finance_demo, state=f.ClaimState.PAID)
+    for claim in paid.prefetch_related("approvals", "payments", "attachments"):
+        steps = {a.step for a in claim.approvals.all() if a.decision == f.Decision.APPROVE}
+        assert steps == set(claim.required_steps), claim
+        assert sum(p.amount for p in claim.payments.all()) == claim.amount
+        if claim.amount >= 1000:
+            assert claim.needs_collective_review
+            assert {p.method for p in claim.payments.all()} == {f.PaymentMethod.TRANSFER}
+        assert claim.attachments.exists()
+        assert claim.submitted_at <= claim.paid_at  # the clock ran forward
+    methods = set(f.Payment.objects.values_list("method", flat=True))
+    assert methods == {f.PaymentMethod.CASH, f.PaymentMethod.TRANSFER}
+    assert f.ReviewVote.objects.exists()
+
+
+def test_demo_inboxes_are_not_empty(finance_demo):
+    from finance import selectors
+
+    User = get_user_model()
+    for username in ("c1_director", "street_principal", "street_supervisor"):
+        user = User.objects.get(username=username)
+        assert selectors.approval_inbox(user=user).exists(), username
+    c1 = Community.objects.get(street=finance_demo, name=COMMUNITIES[0].name)
+    inbox = selectors.approval_inbox(user=User.objects.get(username="c1_director"))
+    assert set(inbox.values_list("community_id", flat=True)) == {c1.pk}
+    assert selectors.payment_queue(user=User.objects.get(username="c1_cashier")).exists()
+
+
+def test_demo_published_statements_equal_the_journals(finance_demo):
+    from decimal import Decimal
+
+    from django.db.models import Q, Sum
+
+    from finance import models as f
+    from finance import rules
+    from finance.selectors import statement_totals
+
+    statements = f.QuarterlyStatement.objects.filter(
+        community__street=finance_demo, state=f.StatementState.PUBLISHED
+    )
+    assert statements.count() >= len(COMMUNITIES)
+    for statement in statements:
+        first, last = rules.quarter_bounds(statement.year, statement.quarter)
+        entries = f.JournalEntry.objects.filter(community=statement.community)
+
+        def total(qs, **where):
+            return qs.filter(**where).aggregate(t=Sum("amount"))["t"] or Decimal("0.00")
+
+        ins, outs = Q(direction=f.Direction.IN), Q(direction=f.Direction.OUT)
+        before = entries.filter(entry_date__lt=first)
+        during = entries.filter(entry_date__gte=first, entry_date__lte=last)
+        opening = total(before.filter(ins)) - total(before.filter(outs))
+        income = total(during, kind=f.EntryKind.INCOME)
+        expense = total(during, kind=f.EntryKind.EXPENSE)
+        assert statement.opening_balance == opening
+        assert statement.income_total == income
+        assert statement.expense_total == expense
+        assert statement.closing_balance == opening + income - expense
+        assert statement.totals == statement_totals(
+            statement.community_id, statement.year, statement.quarter
+        )
+        assert statement.stamped_on <= statement.published_on
+    assert statements.filter(expense_total__gt=0).exists()
+
+
+def test_demo_finance_findings_are_the_documented_ones(finance_demo):
+    """finance/demo.py FINDINGS show up in the compliance run; every other FIN check is OK."""
+    from finance.demo import FINDINGS
+
+    codes = (
+        "fin1-funding",
+        "fin3-split-claims",
+        "fin6-budget",
+        "fin7-statement",
+        "fin11-reconciliation",
+    )
+    expected = {
+        "fin3-split-claims": FindingStatus.WARNING,
+        "fin11-reconciliation": FindingStatus.VIOLATION,
+    }
+    keys = {spec.name: spec.key for spec in COMMUNITIES}
+    for spec_name, key in keys.items():
+        for code in codes:
+            status = _finding(spec_name, code).status
+            if key in FINDINGS and FINDINGS[key][1] == code:
+                assert status == expected[code], (spec_name, code)
+            else:
+                assert status == FindingStatus.OK, (spec_name, code)
+    assert {rule for rule, _code in FINDINGS.values()} == {"FIN-3", "FIN-11"}
+
+
+def test_demo_finance_seeding_twice_changes_nothing(finance_demo):
+    before = _finance_counts()
+    assert before["ExpenseClaim"] >= 15 * len(COMMUNITIES)
+    assert build_demo() is None
+    assert _finance_counts() == before
