@@ -11,8 +11,10 @@ peak RSS is its own, communities.ledger_exports.resident_export of the whole com
 (what the background export task runs: scoped, masked, formula-escaped, write-only
 openpyxl, rows from a server-side cursor) into a temporary file, and prints rows/s, the file
 size, the process's RSS after Django was set up and its peak RSS (VmHWM), and
-the growth of the peak from the smallest to the largest size. Target: peak < 150 MiB, flat.
-Takes about 2 minutes on 2 cores.
+the growth of the peak from the smallest to the largest size; then the largest size once more
+as a background job (communities.ledger_jobs.export_job_run, the Celery task's body, which
+also copies the file into the job's row). Target: peak < 150 MiB, flat. Takes about 4
+minutes on 2 cores.
 """
 
 from __future__ import annotations
@@ -42,8 +44,10 @@ from ledger_data import (  # noqa: E402
 TARGET_MIB = 150
 
 
-def child(community_id: int, user_id: int) -> None:
-    """One export in this (fresh) process; prints one JSON line."""
+def child(community_id: int, user_id: int, job_id: int | None = None) -> None:
+    """One export in this (fresh) process; prints one JSON line. With `job_id`: the
+    background task's body (communities.ledger_jobs.export_job_run), which also stores the
+    file in the job's row."""
     setup_django()
     import tempfile
 
@@ -51,13 +55,21 @@ def child(community_id: int, user_id: int) -> None:
     from django.contrib.auth import get_user_model
 
     from communities.ledger_exports import resident_export
+    from communities.ledger_jobs import export_job_run
+    from communities.models import ExportJob
 
     user = get_user_model().objects.get(pk=user_id)
     baseline = current_rss_mib()
     started = time.perf_counter()
-    with tempfile.TemporaryFile() as handle:
-        rows = resident_export(user=user, filters={"community_id": community_id}, stream=handle)
-        size = handle.tell()
+    if job_id:
+        assert export_job_run(job_id=job_id) == "done"
+        job = ExportJob.objects.defer("content").get(pk=job_id)
+        rows, size = job.rows, job.size
+    else:
+        with tempfile.TemporaryFile() as handle:
+            filters = {"community_id": community_id}
+            rows = resident_export(user=user, filters=filters, stream=handle)
+            size = handle.tell()
     seconds = time.perf_counter() - started
     print(
         json.dumps(
@@ -77,7 +89,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[20_000, 100_000])
     parser.add_argument("--data-dir", help="keep the servers' data here and reuse it next time")
-    parser.add_argument("--child", nargs=2, type=int, metavar=("COMMUNITY", "USER"))
+    parser.add_argument("--child", nargs="+", type=int, metavar="COMMUNITY USER [JOB]")
     args = parser.parse_args()
     if args.child:
         child(*args.child)
@@ -99,14 +111,26 @@ def main() -> int:
             n: make_community(f"导出{n}社区", n, street=street, region=f"2201{i + 4:02d}")
             for i, n in enumerate(sorted(args.sizes))
         }
+        from communities.models import ExportJob
+
+        largest = max(communities)
+        job = ExportJob.objects.create(  # queued, as export_job_create leaves it
+            user=user,
+            community=communities[largest],
+            filters={"community_id": communities[largest].pk},
+            file_name="bench.xlsx",
+        )
         from django.db import connections
 
         connections.close_all()
         results = {}
-        for n, community in communities.items():
-            log(f"exporting {n:,} residents in a fresh process")
+        runs = [(n, community, []) for n, community in communities.items()]
+        runs.append((largest, communities[largest], [str(job.pk)]))
+        for n, community, extra in runs:
+            how = "as a background job" if extra else "to a file"
+            log(f"exporting {n:,} residents {how} in a fresh process")
             out = subprocess.run(
-                [sys.executable, __file__, "--child", str(community.pk), str(user.pk)],
+                [sys.executable, __file__, "--child", str(community.pk), str(user.pk), *extra],
                 cwd=ROOT,
                 env=env,
                 capture_output=True,
@@ -116,22 +140,23 @@ def main() -> int:
             if out.returncode != 0:
                 print(out.stderr, file=sys.stderr)
                 return out.returncode
-            results[n] = json.loads(out.stdout.strip().splitlines()[-1])
+            results[(n, bool(extra))] = json.loads(out.stdout.strip().splitlines()[-1])
 
-    print("\nResident export (resident_export -> .xlsx file), one fresh process per size")
+    print("\nResident export (.xlsx), one fresh process each")
     print(
         f"{'rows':>9} {'seconds':>8} {'rows/s':>8} {'file MiB':>9} {'RSS after setup':>16} {'peak RSS':>9}"
     )
-    for r in results.values():
+    for (_n, as_job), r in results.items():
         print(
             f"{r['rows']:>9,} {r['seconds']:>8.2f} {r['rows'] / r['seconds']:>8,.0f} "
             f"{r['bytes'] / 2**20:>9.1f} {r['baseline_mib']:>12.1f} MiB {r['peak_mib']:>5.1f} MiB"
+            + ("  background job: export_job_run, file stored in its row" if as_job else "")
         )
-    sizes = sorted(results)
-    growth = results[sizes[-1]]["peak_mib"] - results[sizes[0]]["peak_mib"]
+    sizes = sorted(n for n, as_job in results if not as_job)
+    growth = results[(sizes[-1], False)]["peak_mib"] - results[(sizes[0], False)]["peak_mib"]
     worst = max(r["peak_mib"] for r in results.values())
     print(
-        f"peak RSS growth {sizes[0]:,} -> {sizes[-1]:,} rows: {growth:+.1f} MiB; "
+        f"peak RSS growth {sizes[0]:,} -> {sizes[-1]:,} rows (to a file): {growth:+.1f} MiB; "
         f"largest peak {worst:.1f} MiB (target < {TARGET_MIB} MiB): "
         f"{'OK' if worst < TARGET_MIB else 'OVER'}"
     )
