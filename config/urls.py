@@ -22,6 +22,7 @@ urlpatterns = [
     path("portal/meetings/", include("meetings.urls")),
     path("portal/finance/", include("finance.urls")),
     path("portal/ledgers/", include("communities.ledger_urls")),
+    path("portal/disclosure/", include("affairs_disclosure.portal_urls")),
     path("public/", include("affairs_disclosure.urls")),
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -280,3 +280,46 @@ ROLE_GRANTS[Role.DEPUTY_DIRECTOR] |= {ATT_DEPUTY_REVIEW, ATT_CASE_DECIDE}
 ROLE_GRANTS[Role.STREET_ADMIN] |= _grant(
     ("attendance.calendarexception", "attendance.officehours"), ALL
 )
+
+# DISC (issue #7). Every role that reads its community reads its disclosure items and the
+# residents' questions. DISC-3 (003 四(五) 提请居委会党组织和居委会成员核准): the party
+# secretary approves for the party organisation, the committee director for the committee;
+# both (and the deputy) draft, publish, archive and answer residents' questions (DISC-4).
+# FIN-7 (003 十四(七)): the street supervision committee stamps financial disclosures (a street
+# role: affairs_disclosure.services checks it per street). The street administrator may do
+# everything.
+DISCLOSURE = (
+    "affairs_disclosure.disclosureitem",
+    "affairs_disclosure.disclosureattachment",
+    "affairs_disclosure.disclosureapproval",
+    "affairs_disclosure.residentquestion",
+)
+DISC_ITEMS = ("affairs_disclosure.disclosureitem", "affairs_disclosure.disclosureattachment")
+DISC_QUESTIONS = ("affairs_disclosure.residentquestion",)
+DISC_APPROVE_PARTY = ("affairs_disclosure.disclosureitem", "approve_party")
+DISC_APPROVE_COMMITTEE = ("affairs_disclosure.disclosureitem", "approve_committee")
+DISC_STAMP = ("affairs_disclosure.disclosureitem", "stamp")
+DISC_PUBLISH = ("affairs_disclosure.disclosureitem", "publish")
+DISC_ARCHIVE = ("affairs_disclosure.disclosureitem", "archive")
+for _role, _grants in ROLE_GRANTS.items():
+    if ("communities.community", VIEW) in _grants:
+        _grants |= _grant(DISCLOSURE, (VIEW,))
+ROLE_GRANTS[Role.STREET_ADMIN] |= _grant(DISC_ITEMS + DISC_QUESTIONS, ALL) | {
+    DISC_APPROVE_PARTY,
+    DISC_APPROVE_COMMITTEE,
+    DISC_STAMP,
+    DISC_PUBLISH,
+    DISC_ARCHIVE,
+}
+ROLE_GRANTS[Role.SUPERVISION_MEMBER] |= {DISC_STAMP}
+ROLE_GRANTS[Role.PARTY_SECRETARY] |= (
+    _grant(DISC_ITEMS, ALL)
+    | _grant(DISC_QUESTIONS, (VIEW, CHANGE))
+    | {DISC_APPROVE_PARTY, DISC_PUBLISH, DISC_ARCHIVE}
+)
+ROLE_GRANTS[Role.COMMITTEE_DIRECTOR] |= (
+    _grant(DISC_ITEMS, ALL)
+    | _grant(DISC_QUESTIONS, (VIEW, CHANGE))
+    | {DISC_APPROVE_COMMITTEE, DISC_PUBLISH, DISC_ARCHIVE}
+)
+ROLE_GRANTS[Role.DEPUTY] |= _grant(DISC_ITEMS, EDIT) | _grant(DISC_QUESTIONS, (VIEW, CHANGE))

@@ -17,6 +17,11 @@ BEAT_SCHEDULE = {
         "schedule": crontab(hour=6, minute=30),
         "options": {"expires": 6 * 3600},
     },
+    "disclosure-reminders": {
+        "task": "affairs_disclosure.tasks.disclosure_sweep",
+        "schedule": crontab(hour=6, minute=45),
+        "options": {"expires": 6 * 3600},
+    },
     "ledger-exports-cleanup": {
         "task": "communities.tasks.export_jobs_cleanup",
         "schedule": crontab(minute=20),
@@ -43,6 +48,7 @@ BEAT_SCHEDULE = {
 MAX_INTERVAL_HOURS = {
     "core.tasks.compliance_nightly": 26,
     "staffing.tasks.reminders_sweep": 26,
+    "affairs_disclosure.tasks.disclosure_sweep": 26,
     "communities.tasks.export_jobs_cleanup": 3,
     "attendance.tasks.daily_sweep": 26,
     "meetings.tasks.reminders_sweep": 26,

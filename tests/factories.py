@@ -433,3 +433,44 @@ class VolunteerServiceFactory(InCommunity):
     date = dt.date(2025, 3, 5)
     activity = "社区环境整治"
     hours = Decimal("2.5")
+
+
+# --- affairs disclosure (issue #7) ----------------------------------------------------------
+
+
+class DisclosureItemFactory(InCommunity):
+    """A disclosure item written straight to the table (test data: lists and benchmarks).
+    The workflow itself is tested through affairs_disclosure.services. `published=True`
+    makes it published at the end of its quarter (stamped the same day when financial)."""
+
+    class Meta:
+        model = "affairs_disclosure.DisclosureItem"
+
+    class Params:
+        published = factory.Trait(
+            state="published",
+            published_on=factory.LazyAttribute(
+                lambda o: min(_quarter_end(o.year, o.quarter), timezone.localdate())
+            ),
+            published_at=factory.LazyFunction(timezone.now),
+            stamped_on=factory.LazyAttribute(
+                lambda o: o.published_on if o.category == "finance" else None
+            ),
+            stamped_by=factory.LazyAttribute(
+                lambda o: o.created_by if o.category == "finance" else None
+            ),
+        )
+
+    category = "other"
+    year = 2025
+    quarter = 1
+    title = factory.Sequence(lambda n: f"公开事项{n}")
+    body = "<p>公开内容</p>"
+    channels = factory.LazyFunction(lambda: ["board"])
+    created_by = factory.SubFactory(UserFactory)
+
+
+def _quarter_end(year: int, quarter: int) -> dt.date:
+    month = 3 * quarter
+    nxt = dt.date(year + 1, 1, 1) if month == 12 else dt.date(year, month + 1, 1)
+    return nxt - dt.timedelta(days=1)
