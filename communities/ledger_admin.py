@@ -48,7 +48,7 @@ from communities.models import (
     Volunteer,
     VolunteerService,
 )
-from core.admin import ReadOnlyAdminMixin, ScopedModelAdmin
+from core.admin import ImportAdminMixin, ReadOnlyAdminMixin, ScopedModelAdmin
 from core.middleware import client_ip
 from core.scoping import can, scoped
 
@@ -502,7 +502,7 @@ class SpecialGroupInline(admin.TabularInline):
 
 
 @admin.register(Resident)
-class ResidentAdmin(PersonalFieldsAdmin):
+class ResidentAdmin(ImportAdminMixin, PersonalFieldsAdmin):
     personal_fields = ("id_number", "phone")
     list_display = (
         "name",
@@ -559,7 +559,10 @@ class ResidentAdmin(PersonalFieldsAdmin):
     )
     inlines = [SpecialGroupInline]
     actions = ["mark_reviewed"]
-    change_list_template = "admin/communities/ledgers/resident_change_list.html"
+    # 导入 (communities.imports.ResidentSpec): the import template's buttons over this list's
+    import_spec = "residents"
+    change_list_template = "imports/admin_change_list.html"
+    import_base_template = "admin/communities/ledgers/resident_change_list.html"
 
     def get_queryset(self, request):
         return with_group_names(

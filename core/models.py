@@ -726,3 +726,40 @@ class ImportJob(models.Model):
     @property
     def can_confirm(self) -> bool:
         return self.state == ImportState.VALIDATED and self.rows_invalid == 0
+
+
+# Generic typed slots of the staging table (core.imports.bulk.Stage maps a spec's names to
+# them): text t0.., dates d0.., integers n0.., booleans b0...
+IMPORT_STAGING_SLOTS = {"text": ("t", 24), "date": ("d", 8), "int": ("n", 8), "bool": ("b", 8)}
+
+
+class ImportStagingRow(models.Model):
+    """One row of a bulk import (core.imports.bulk) between its validation and its apply:
+    the values the spec derived from the file, in the typed slots its `staging` names.
+
+    Scratch data: the table is UNLOGGED (core/migrations/0006), written with COPY by the
+    validation, read by the SQL of the check and the apply, and emptied for the job when it
+    ends (done, failed, cancelled) or is validated again."""
+
+    pk = models.CompositePrimaryKey("job_id", "row_no")
+    job_id = models.BigIntegerField(_("导入任务"))
+    row_no = models.PositiveIntegerField(_("行号"))
+
+    class Meta:
+        verbose_name = _("导入暂存行")
+        verbose_name_plural = _("导入暂存行")
+
+    def __str__(self):
+        return f"{self.job_id}:{self.row_no}"
+
+
+for _kind, (_prefix, _count) in IMPORT_STAGING_SLOTS.items():
+    for _i in range(_count):
+        _field = {
+            "text": models.TextField,
+            "date": models.DateField,
+            "int": models.BigIntegerField,
+            "bool": models.BooleanField,
+        }[_kind](null=True, blank=True)
+        ImportStagingRow.add_to_class(f"{_prefix}{_i}", _field)
+del _kind, _prefix, _count, _i, _field

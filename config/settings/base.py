@@ -131,6 +131,8 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 # Excel imports (core.imports): limits checked before a file is parsed.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=10_000)
+# The residents ledger (communities.imports, set-based): a street's residents in one file.
+IMPORT_MAX_LEDGER_ROWS = env.int("IMPORT_MAX_LEDGER_ROWS", default=100_000)
 IMPORT_MAX_COLUMNS = 100
 # Zip bomb: the true (not the declared) uncompressed size of all members, and the ratio of
 # any member larger than 1 MB; ordinary workbooks stay far below both.
@@ -139,6 +141,7 @@ IMPORT_MAX_COMPRESSION_RATIO = 200
 IMPORT_MAX_ZIP_MEMBERS = 1000
 IMPORT_MAX_ERRORS = 1000  # kept in ImportJob.errors; the count is always exact
 IMPORT_PROGRESS_EVERY = 200  # rows between progress writes (and cancel checks)
+IMPORT_PROGRESS_SECONDS = 0.5  # and, in bulk imports, at most one such write in this time
 IMPORT_QUEUE = env("IMPORT_QUEUE", default="") or None  # Celery queue; None: the default
 
 # Ledger exports (communities.ledger_jobs): above this many rows the export runs as a Celery

@@ -24,9 +24,14 @@ Flow: `import_job_create` (permission, file checks, no job for a refused file) -
 (`import_job_confirm`, once) -> task `core.tasks.import_apply` (one transaction, all or
 nothing) ; `import_job_cancel` at any point before the end. Views: core.import_views (portal)
 and core.admin.ImportAdminMixin (admin).
+
+The sheet is read by core.imports.reader, streaming (values and formula flags in one pass,
+flat memory). A spec of street size sets `bulk = True` and implements bulk_row /
+bulk_check / bulk_apply instead of apply_row: core.imports.bulk then stages the derived
+rows with COPY and checks and writes them set-based (communities.imports.ResidentSpec).
 """
 
-from core.imports.files import FileRejected, open_sheet
+from core.imports.files import FileRejected
 from core.imports.jobs import (
     can_import,
     import_communities,
@@ -38,6 +43,7 @@ from core.imports.jobs import (
     require_import,
 )
 from core.imports.run import import_job_apply, import_job_validate
+from core.imports.sheets import open_sheet
 from core.imports.spec import (
     BOOL,
     CHOICE,
@@ -45,6 +51,7 @@ from core.imports.spec import (
     DECIMAL,
     INT,
     TEXT,
+    BulkCheck,
     CellError,
     Column,
     ImportContext,
@@ -65,6 +72,7 @@ __all__ = [
     "DECIMAL",
     "INT",
     "TEXT",
+    "BulkCheck",
     "CellError",
     "Column",
     "FileRejected",

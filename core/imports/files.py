@@ -1,14 +1,14 @@
 """Reading an uploaded workbook without trusting it.
 
-Before python-calamine sees a byte, `inspect_container` refuses what is not a plain .xlsx:
-empty or oversize files, legacy .xls and password-protected workbooks (both OLE containers),
-anything that is not a zip, macro-enabled (.xlsm) and binary (.xlsb) workbooks, and zip
-bombs: every member is inflated once, counting, so the true size (not the size the header
-declares) is held against settings.IMPORT_MAX_UNCOMPRESSED_BYTES and
-IMPORT_MAX_COMPRESSION_RATIO. The package's own XML is read with defusedxml (no DTDs, no
-entities); the data sheet is scanned once with defusedxml's iterparse for formulas and for
-its used range, because calamine allocates the whole rectangle between the first and the
-last used cell.
+Before any XML is read, `inspect_container` refuses what is not a plain .xlsx: empty or
+oversize files, legacy .xls and password-protected workbooks (both OLE containers), anything
+that is not a zip, macro-enabled (.xlsm) and binary (.xlsb) workbooks, and zip bombs: every
+member is inflated once, counting, so the true size (not the size the header declares) is
+held against settings.IMPORT_MAX_UNCOMPRESSED_BYTES and IMPORT_MAX_COMPRESSION_RATIO. The
+package's small parts (content types, workbook, relationships, styles) are read with
+defusedxml (no DTDs, no entities). The data sheet itself is never loaded whole: see
+core.imports.sheets (which sheet, the header, a quick scan) and core.imports.reader (the
+rows, streamed).
 """
 
 from __future__ import annotations
@@ -19,15 +19,15 @@ import re
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import ParseError, fromstring, iterparse
+from defusedxml.ElementTree import ParseError, fromstring
 from django.conf import settings
 from django.utils.translation import gettext as _
+from openpyxl.styles.numbers import is_date_format
 
-from core.imports.spec import ImportSpec, Row, in_every_language, normalize_header
+from core.imports.reader import DATE_FORMAT_IDS
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -62,23 +62,6 @@ def _mb(n: int) -> str:
     return f"{n / 1024 / 1024:.1f} MB"
 
 
-def column_letter(index: int) -> str:
-    """0 -> A, 25 -> Z, 26 -> AA."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
-def column_index(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n - 1
-
-
 def check_size(size: int) -> None:
     if size > settings.IMPORT_MAX_BYTES:
         raise FileRejected(
@@ -91,8 +74,10 @@ def _bomb():
     return FileRejected(_("文件解压后的内容异常庞大（疑似压缩炸弹），已拒绝导入"))
 
 
-def inspect_container(data: bytes) -> zipfile.ZipFile:
-    """Refuse anything but a plain, reasonably sized .xlsx; return it opened as a zip."""
+def inspect_container(data: bytes, *, inflate: bool = True) -> zipfile.ZipFile:
+    """Refuse anything but a plain, reasonably sized .xlsx; return it opened as a zip.
+    `inflate=False` skips inflating every member (the bytes of a stored job, inspected
+    when they were uploaded)."""
     if not data:
         raise FileRejected(_("文件为空"))
     check_size(len(data))
@@ -121,7 +106,8 @@ def inspect_container(data: bytes) -> zipfile.ZipFile:
         raise FileRejected(_("文件已加密，无法读取。请取消密码后另存为 .xlsx 再导入"))
     if sum(info.file_size for info in infos) > settings.IMPORT_MAX_UNCOMPRESSED_BYTES:
         raise _bomb()
-    _check_true_sizes(data, infos)
+    if inflate:
+        _check_true_sizes(data, infos)
     names = {info.filename for info in infos}
     main_type = _main_content_type(zf, names)
     if main_type in MACRO_TYPES or "xl/vbaProject.bin" in names:
@@ -169,19 +155,30 @@ def _check_true_sizes(data: bytes, infos) -> None:
 
 
 def _inflated_size(raw, budget: int) -> tuple[int, bytes]:
+    """The true inflated size of a member (and its first 4 KB), fed in 64 KB slices of the
+    upload: neither the member nor what it inflates to is ever held whole."""
     inflater = zlib.decompressobj(-zlib.MAX_WBITS)
-    pending, size, head = bytes(raw), 0, b""
+    size, head = 0, b""
     try:
-        while not inflater.eof:
-            out = inflater.decompress(pending, CHUNK)
-            pending = inflater.unconsumed_tail
+        for start in range(0, len(raw), 1 << 16):
+            pending = raw[start : start + (1 << 16)]
+            while pending and not inflater.eof:
+                out = inflater.decompress(pending, CHUNK)
+                pending = inflater.unconsumed_tail
+                size += len(out)
+                if len(head) < 4096:
+                    head += out[: 4096 - len(head)]
+                if size > budget:
+                    raise _bomb()
+            if inflater.eof:
+                break
+        while not inflater.eof:  # output still held after the last input
+            out = inflater.decompress(b"", CHUNK)
+            if not out:
+                break
             size += len(out)
-            if len(head) < 4096:
-                head += out[: 4096 - len(head)]
             if size > budget:
                 raise _bomb()
-            if not out and not pending:
-                break
     except zlib.error:
         raise FileRejected(_("文件已损坏，无法作为 .xlsx 工作簿打开")) from None
     return size, head
@@ -231,213 +228,75 @@ class SheetPart:
     visible: bool
 
 
-def sheet_parts(zf) -> list[SheetPart]:
-    """Worksheets in workbook order with the zip member that holds each."""
-    book = _workbook_part(zf)
-    folder, base = posixpath.split(book)
+@dataclass
+class Book:
+    """What the workbook part says: its worksheets in order, the shared strings and styles
+    parts and the date system."""
+
+    sheets: list[SheetPart]
+    shared_strings: str | None = None
+    styles: str | None = None
+    date1904: bool = False
+
+
+def read_book(zf) -> Book:
+    book_part = _workbook_part(zf)
+    folder, base = posixpath.split(book_part)
     rels = _xml(zf, posixpath.join(folder, "_rels", base + ".rels"))
-    targets = {}
+    targets, by_type = {}, {}
     for rel in rels:
         target = rel.get("Target", "")
         path = target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target)
-        targets[rel.get("Id")] = posixpath.normpath(path)
-    out = []
-    for el in _xml(zf, book).iter():
-        if _local(el.tag) == "sheet":
+        path = posixpath.normpath(path)
+        targets[rel.get("Id")] = path
+        by_type.setdefault(rel.get("Type", "").rsplit("/", 1)[-1], path)
+    book = Book(sheets=[])
+    names = set(zf.namelist())
+    for el in _xml(zf, book_part).iter():
+        tag = _local(el.tag)
+        if tag == "sheet":
             part = targets.get(el.get(f"{{{REL_NS}}}id"))
             if part:
-                out.append(
-                    SheetPart(el.get("name", ""), part, el.get("state", "visible") == "visible")
-                )
-    return out
+                visible = el.get("state", "visible") == "visible"
+                book.sheets.append(SheetPart(el.get("name", ""), part, visible))
+        elif tag == "workbookPr":
+            book.date1904 = el.get("date1904", "").lower() in ("1", "true")
+    shared = by_type.get("sharedStrings")
+    book.shared_strings = shared if shared in names else None
+    styles = by_type.get("styles")
+    book.styles = styles if styles in names else None
+    return book
 
 
-@dataclass
-class SheetScan:
-    formulas: set[tuple[int, int]] = field(default_factory=set)  # (excel row, 0-based col)
-    value_rows: int = 0
-    max_row: int = 0
-    max_col: int = 0
+def sheet_parts(zf) -> list[SheetPart]:
+    """Worksheets in workbook order with the zip member that holds each."""
+    return read_book(zf).sheets
 
 
-def scan_sheet(zf, part: str) -> SheetScan:
-    """One streaming pass over the sheet's XML: formula cells and the used range. Rows are
-    dropped as soon as they are read, so memory stays flat whatever the file."""
-    scan = SheetScan()
-    max_rows = settings.IMPORT_MAX_ROWS
-    row_no, col_no, row_has_value, parent = 0, -1, False, None
-    try:
-        with zf.open(part) as stream:
-            for event, el in iterparse(stream, events=("start", "end")):
-                tag = _local(el.tag)
-                if event == "start":
-                    if tag == "sheetData":
-                        parent = el
-                    elif tag == "row":
-                        row_no = int(el.get("r") or row_no + 1)
-                        col_no, row_has_value = -1, False
+def date_styles(zf, part: str | None) -> set[int]:
+    """Indexes of the cell formats (cellXfs) that show a date or a time."""
+    if not part:
+        return set()
+    root = _xml(zf, part)
+    custom, out = {}, set()
+    for el in root:
+        if _local(el.tag) == "numFmts":
+            for fmt in el:
+                try:
+                    custom[int(fmt.get("numFmtId", ""))] = fmt.get("formatCode", "")
+                except ValueError:
                     continue
-                if tag == "c":
-                    ref = _CELL_REF.match(el.get("r") or "")
-                    col_no = column_index(ref.group(1)) if ref else col_no + 1
-                    children = {_local(child.tag): child for child in el}
-                    if "f" in children:
-                        scan.formulas.add((row_no, col_no))
-                    if "f" in children or any(
-                        k in children and "".join(children[k].itertext()) for k in ("v", "is")
-                    ):
-                        row_has_value = True
-                        scan.max_col = max(scan.max_col, col_no + 1)
-                        scan.max_row = max(scan.max_row, row_no)
-                elif tag == "row":
-                    scan.value_rows += row_has_value
-                    if parent is not None:
-                        parent.remove(el)
-                    if scan.value_rows > max_rows + 1 or scan.max_row > 2 * max_rows + 100:
-                        raise _too_many_rows()
-                    if scan.max_col > settings.IMPORT_MAX_COLUMNS:
-                        raise FileRejected(
-                            _("表格列数超过上限（%(max)s 列），请使用模板的列")
-                            % {"max": settings.IMPORT_MAX_COLUMNS}
-                        )
-    except (ParseError, DefusedXmlException, zipfile.BadZipFile, KeyError, ValueError, OSError):
-        raise FileRejected(_("工作表内容已损坏，无法读取，请在 Excel 中重新保存")) from None
-    return scan
-
-
-def _too_many_rows():
-    return FileRejected(
-        _("数据行数超过上限（%(max)s 行），请分批导入") % {"max": settings.IMPORT_MAX_ROWS}
-    )
-
-
-@dataclass
-class Sheet:
-    """The data sheet of an upload, checked: headers found, size within limits. Rows are
-    read from calamine one at a time (`rows()`), not copied into Python lists."""
-
-    name: str
-    header_row: int  # Excel row number of the header
-    positions: dict[str, int]  # column key -> 0-based column of the sheet
-    data_rows: int
-    formulas: set[tuple[int, int]]
-    _sheet: object = field(repr=False, default=None)
-    _row0: int = 0  # rows before the first one calamine yields
-    _col0: int = 0  # columns before the first cell of each row calamine yields
-
-    def letter(self, key: str) -> str:
-        return column_letter(self.positions[key]) if key in self.positions else ""
-
-    def rows(self) -> Iterator[Row]:
-        """Non-blank rows after the header, in order, with raw values by column key."""
-        for number, cells in enumerate(self._sheet.iter_rows(), start=self._row0 + 1):
-            if number <= self.header_row or _blank(cells):
-                continue
-            raw = {}
-            for key, pos in self.positions.items():
-                j = pos - self._col0
-                raw[key] = cells[j] if 0 <= j < len(cells) else None
-            yield Row(number=number, raw=raw)
-
-    def formula_keys(self, row: Row) -> list[str]:
-        return [k for k, pos in self.positions.items() if (row.number, pos) in self.formulas]
-
-
-def _blank(cells) -> bool:
-    return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
-
-
-def open_sheet(data: bytes, spec: ImportSpec) -> Sheet:
-    """The spec's data sheet of an uploaded file, or FileRejected with the reason."""
-    import python_calamine
-
-    zf = inspect_container(data)
-    parts = sheet_parts(zf)
-    wanted = {normalize_header(n) for n in in_every_language(spec.sheet_name)}
-    chosen = next((p for p in parts if normalize_header(p.name) in wanted), None)
-    chosen = chosen or next((p for p in parts if p.visible), None)
-    if chosen is None:
-        raise FileRejected(_("工作簿中没有工作表"))
-    scan = scan_sheet(zf, chosen.part)
-    count, header_at, header, width, data_rows = 0, None, None, 0, 0
-    try:
-        book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-        sheet = book.get_sheet_by_name(chosen.name)
-        if sheet.start is not None:
-            # One pass: where the header is and how many data rows follow it.
-            for i, cells in enumerate(sheet.iter_rows()):
-                count, width = i + 1, len(cells)
-                if _blank(cells):
-                    continue
-                if header_at is None:
-                    header_at, header = i, cells
-                else:
-                    data_rows += 1
-    except python_calamine.PasswordError:
-        raise FileRejected(_("文件设置了密码，无法读取。请取消密码后另存为 .xlsx 再导入")) from None
-    except Exception:  # calamine's errors (CalamineError, XmlError, ZipError, ...)
-        raise FileRejected(
-            _("工作表“%(name)s”无法读取，请在 Excel 中重新保存") % {"name": chosen.name}
-        ) from None
-    if header_at is None:
-        raise FileRejected(_("工作表“%(name)s”是空的，没有表头和数据") % {"name": chosen.name})
-    # calamine yields the rows up to its last used one and the columns from its first used
-    # one; the end of its range says where the rows and cells it yields sit in the sheet.
-    end_row, end_col = sheet.end
-    row0, col0 = end_row + 1 - count, end_col + 1 - width
-    header_row = row0 + header_at + 1
-    positions, missing, errors = _map_headers(spec, header, col0, chosen.name, header_row)
-    if missing:
-        raise FileRejected(
-            _("工作表“%(name)s”缺少列：%(cols)s（请使用下载的模板，表头不要改动）")
-            % {"name": chosen.name, "cols": "、".join(missing)},
-            errors,
-        )
-    if not data_rows:
-        raise FileRejected(_("工作表“%(name)s”只有表头，没有数据行") % {"name": chosen.name})
-    if data_rows > settings.IMPORT_MAX_ROWS:
-        raise _too_many_rows()
-    return Sheet(
-        name=chosen.name,
-        header_row=header_row,
-        positions=positions,
-        data_rows=data_rows,
-        formulas=scan.formulas,
-        _sheet=sheet,
-        _row0=row0,
-        _col0=col0,
-    )
-
-
-def _map_headers(spec, cells, col0, sheet_name, header_row):
-    by_header = {}
-    for column in spec.columns:
-        for text in column.headers():
-            by_header[text] = column.key
-    positions, errors, dupes = {}, [], []
-    for j, cell in enumerate(cells):
-        key = by_header.get(normalize_header(cell))
-        if key is None:
+    for el in root:
+        if _local(el.tag) != "cellXfs":
             continue
-        if key in positions:
-            dupes.append(str(cell))
-        positions[key] = col0 + j
-    missing = [
-        str(c.header) for c in spec.columns if c.key not in positions and not c.header_optional
-    ]
-    for header in missing:
-        errors.append(
-            {
-                "sheet": sheet_name,
-                "row": header_row,
-                "column": header,
-                "value": "",
-                "reason": _("缺少此列"),
-            }
-        )
-    if dupes:
-        raise FileRejected(
-            _("工作表“%(name)s”有重复的列：%(cols)s")
-            % {"name": sheet_name, "cols": "、".join(dupes)}
-        )
-    return positions, missing, errors
+        for index, xf in enumerate(x for x in el if _local(x.tag) == "xf"):
+            try:
+                fmt_id = int(xf.get("numFmtId", "0"))
+            except ValueError:
+                continue
+            if fmt_id in custom:
+                if is_date_format(custom[fmt_id]):
+                    out.add(index)
+            elif fmt_id in DATE_FORMAT_IDS:
+                out.add(index)
+    return out

@@ -15,7 +15,8 @@ from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from core.imports.files import check_size, open_sheet
+from core.imports.files import check_size
+from core.imports.sheets import open_sheet
 from core.imports.spec import ImportSpec, get_spec
 from core.models import IMPORT_OPEN_STATES, ImportJob, ImportState
 from core.scoping import can, scope_for, scoped
@@ -28,8 +29,11 @@ log = logging.getLogger(__name__)
 
 def can_import(user, spec: ImportSpec, community=None) -> bool:
     """Whether `user` may import `spec` into `community` (None: a street-wide import, which
-    needs the permissions somewhere; each row is then checked in its own community)."""
+    needs the permissions somewhere and a spec with a 社区 column; each row is then checked
+    in its own community)."""
     if community is None:
+        if spec.community_column is None:
+            return False
         return all(can(user, perm) for perm in spec.perms)
     return all(can(user, perm, community) for perm in spec.perms)
 
@@ -167,11 +171,16 @@ def import_job_confirm(*, user, job: ImportJob) -> bool:
 def import_job_cancel(*, user, job: ImportJob) -> bool:
     """Stop a job that has not finished. An apply under way rolls back at its next progress
     check (or at its final step): nothing it did is kept."""
-    require_import(user, get_spec(job.kind), job.community)
-    return bool(
-        ImportJob.objects.filter(pk=job.pk, state__in=IMPORT_OPEN_STATES).update(
-            state=ImportState.CANCELLED,
-            finished_at=timezone.now(),
-            message=_("已取消，未写入任何数据"),
-        )
+    spec = get_spec(job.kind)
+    require_import(user, spec, job.community)
+    cancelled = ImportJob.objects.filter(pk=job.pk, state__in=IMPORT_OPEN_STATES).update(
+        state=ImportState.CANCELLED,
+        finished_at=timezone.now(),
+        message=_("已取消，未写入任何数据"),
     )
+    if cancelled and spec.bulk and job.state == ImportState.VALIDATED:
+        # No run is under way to drop the staging rows (a running one drops them itself).
+        from core.imports.bulk import stage_clear
+
+        stage_clear(job.pk)
+    return bool(cancelled)

@@ -10,6 +10,7 @@ imports exactly as to the admin, the portal and the API.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -40,6 +41,7 @@ FALSE_WORDS = frozenset({"否", "false", "no", "n", "0", "×"})
 _DATE_SEP = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 _DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _SPACES = re.compile(r"[\s\u3000*＊]+")
+_SCIENTIFIC = re.compile(r"^[+-]?\d+(?:\.\d*)?[eE][+-]?\d+$")
 
 
 class Outcome(StrEnum):
@@ -104,6 +106,9 @@ class Column:
     max_length: int | None = None
     decimal_places: int | None = None
     header_optional: bool = False
+    # TEXT columns of long digit strings (ID numbers): a cell Excel stored as a number has
+    # lost its last digits (15 significant digits), so it is refused instead of read.
+    text_only: bool = False
 
     def headers(self) -> set[str]:
         return {normalize_header(h) for h in in_every_language(self.header)} | {
@@ -119,6 +124,11 @@ class Column:
         return []
 
     def _choice_lookup(self) -> dict[str, str]:
+        return self._choices_by_text
+
+    @functools.cached_property
+    def _choices_by_text(self) -> dict[str, str]:
+        """Normalised value or label (in every language) -> value; computed once."""
         lookup = {}
         for value, label in self.choices.choices:
             lookup[normalize_header(value)] = value
@@ -132,8 +142,69 @@ class Column:
             if self.required:
                 raise CellError(_("必填项不能为空"))
             return None
+        if self.text_only:
+            self._check_text(raw)
         parser = getattr(self, f"_parse_{self.type}")
         return parser(raw)
+
+    def _check_text(self, raw) -> None:
+        if (isinstance(raw, int | float) and not isinstance(raw, bool)) or (
+            isinstance(raw, str) and _SCIENTIFIC.match(raw.strip())
+        ):
+            raise CellError(
+                _(
+                    "Excel 把这一格存成了数字（如 2.20104E+17），长数字的末几位已丢失。"
+                    "请把该列设置为“文本”格式后重新填写"
+                )
+            )
+
+    def parser(self):
+        """A function raw -> value doing what parse() does, with the common cases (a text
+        cell, a choice typed as its label) first: the bulk path calls it per cell."""
+        parse, required, max_length = self.parse, self.required, self.max_length
+        if self.type == TEXT:
+            text_only = self.text_only
+
+            def parse_text(raw):
+                if raw.__class__ is not str:
+                    return parse(raw)
+                text = raw.strip()
+                if not text:
+                    if required:
+                        raise CellError(_("必填项不能为空"))
+                    return None
+                if text_only and ("e" in text or "E" in text):
+                    self._check_text(text)
+                if text[0] == "'":
+                    text = unquote_formula(text)
+                if max_length is not None and len(text) > max_length:
+                    raise CellError(_("不能超过 %(n)s 个字符") % {"n": max_length})
+                return text
+
+            return parse_text
+        if self.type == CHOICE:
+            exact = {}
+            for value, label in self.choices.choices:
+                exact[value] = value
+                for text in in_every_language(label):
+                    exact[text] = value
+
+            def parse_choice(raw):
+                value = exact.get(raw) if raw.__class__ is str else None
+                return value if value is not None else parse(raw)
+
+            return parse_choice
+        if self.type == DATE:
+
+            def parse_date(raw):
+                if raw.__class__ is dt.date:
+                    return raw
+                if raw.__class__ is dt.datetime:
+                    return raw.date()
+                return parse(raw)
+
+            return parse_date
+        return parse
 
     def _parse_text(self, raw):
         if isinstance(raw, bool):
@@ -219,11 +290,25 @@ class Column:
 @dataclass
 class Row:
     """One data row of the sheet: its Excel row number, the raw cells and the parsed values
-    (by column key; a column missing from the file reads as None)."""
+    (by column key; a column missing from the file reads as None), and the keys of the
+    cells that hold a formula."""
 
     number: int
     raw: dict[str, Any]
     values: dict[str, Any] = field(default_factory=dict)
+    formulas: frozenset = frozenset()
+
+
+@dataclass
+class BulkCheck:
+    """What a bulk spec's set-based check found (spec.bulk_check): the outcome counts of the
+    rows without errors, the number of rows with errors, and the first errors as
+    (Excel row, column key or None, value, reason)."""
+
+    counts: dict[str, int]
+    invalid_rows: int = 0
+    error_count: int = 0
+    errors: list[tuple[int, str | None, Any, str]] = field(default_factory=list)
 
 
 class ImportSpec:
@@ -245,6 +330,41 @@ class ImportSpec:
     notes: tuple[Any, ...] = ()  # how rows are matched, what blank cells mean: notes sheet
     # Model field names whose errors belong to another column than the one of that name.
     field_columns: dict[str, str] = {}
+
+    # Set-based ("bulk") mode, for ledgers of street size (core.imports.bulk): instead of
+    # apply_row in a savepoint per row, the validation derives each row in Python
+    # (`bulk_row`, no queries) into a staging table, checks and counts the whole set in SQL
+    # (`bulk_check`), and the apply writes it with a few statements (`bulk_apply`).
+    bulk: bool = False
+    # (name, type) of the values bulk_row returns, type one of "text", "date", "int",
+    # "bool": the slots of the staging table the spec's SQL reads (Stage.source).
+    staging: tuple[tuple[str, str], ...] = ()
+
+    def row_limit(self) -> int:
+        """The most data rows one file may have."""
+        return settings.IMPORT_MAX_ROWS
+
+    def bulk_prepare(self, ctx: ImportContext) -> None:
+        """Load what bulk_row looks up (once per run) into ctx.cache; raise FileRejected
+        when the import cannot run at all."""
+
+    def bulk_row(self, ctx: ImportContext, number: int, values: dict) -> tuple:
+        """One parsed row -> (the staging values in `staging` order, or None; errors as a
+        list of (column key or None, reason)). No queries: it runs for every row, while
+        the COPY into the staging table holds the database connection."""
+        raise NotImplementedError
+
+    def bulk_check(self, ctx: ImportContext, stage) -> BulkCheck:
+        """Match the staged rows against the database and check them as a set (duplicates
+        within the file, conflicts): counts and errors. Read-only; runs after the
+        validation and again, under the apply lock, before the apply writes."""
+        raise NotImplementedError
+
+    def bulk_apply(self, ctx: ImportContext, stage, progress) -> dict[str, int]:
+        """Write the staged rows (the apply's transaction is open); call progress(rows
+        done) between batches (it raises when the job was cancelled). Returns the counts
+        of what was written, which must equal those of the bulk_check just before."""
+        raise NotImplementedError
 
     def column(self, key: str) -> Column:
         return next(c for c in self.columns if c.key == key)
@@ -284,6 +404,7 @@ class ImportContext:
     spec: ImportSpec
     community: Any = None
     cache: dict = field(default_factory=dict)
+    applying: bool = False  # the apply run (bulk_check then runs inside its transaction)
     _by_name: dict | None = None
     _pending: list = field(default_factory=list)
 

@@ -48,7 +48,7 @@ def ledger_workbook(spec: ImportSpec, rows: Iterable[dict] = ()) -> Workbook:
     data = wb.create_sheet(str(spec.sheet_name))
     options = wb.create_sheet(_("选项"))
     options.sheet_state = "hidden"
-    last_row = settings.IMPORT_MAX_ROWS + 1
+    last_row = spec.row_limit() + 1
     lists = []
     for j, column in enumerate(spec.columns):
         letter = get_column_letter(j + 1)
@@ -159,7 +159,7 @@ def _notes_sheet(wb, spec: ImportSpec) -> None:
         _("文件须为 .xlsx 格式，不超过 %(mb)s MB、%(rows)s 行；不接受 .xls、.xlsm 和加密文件。")
         % {
             "mb": settings.IMPORT_MAX_BYTES // (1024 * 1024),
-            "rows": settings.IMPORT_MAX_ROWS,
+            "rows": spec.row_limit(),
         },
     )
     for line in general:

@@ -5,6 +5,7 @@ all-or-nothing apply, the task path through a real Celery worker, list query cou
 import datetime as dt
 import io
 import os
+import re
 import struct
 import threading
 import time
@@ -337,14 +338,16 @@ def test_too_many_rows_refused(ab, settings):
 
 
 @pytest.mark.django_db
-def test_far_away_cell_refused_before_calamine_allocates_the_range(ab, roster, settings):
+def test_far_away_cell_is_one_more_row_and_a_wide_sheet_is_refused(ab, roster, settings):
+    """The reader streams rows, so a cell far below the table costs one row, not the
+    rectangle up to it; a column past IMPORT_MAX_COLUMNS is refused before any row is read."""
     settings.IMPORT_MAX_ROWS = 100
     wb = load_workbook(io.BytesIO(xlsx()))
-    wb.active["B100000"] = "x"
+    wb.active["B100000"] = "女"
     buffer = io.BytesIO()
     wb.save(buffer)
-    with pytest.raises(FileRejected, match="数据行数超过上限"):
-        open_sheet(buffer.getvalue(), roster)
+    sheet = open_sheet(buffer.getvalue(), roster)
+    assert [(r.number, r.raw["gender"]) for r in sheet.rows()] == [(2, "女"), (100000, "女")]
     wb = load_workbook(io.BytesIO(xlsx()))
     wb.active["ZZ2"] = "x"
     buffer = io.BytesIO()
@@ -718,3 +721,159 @@ def test_job_list_query_count_is_fixed(client):
     small = query_count(client, admin_url)
     _jobs(user, communities[0], 15)
     assert query_count(client, admin_url) == small
+
+
+# --- the streaming reader (core.imports.reader) ---------------------------------------------
+
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PACKAGE_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+
+
+def package(
+    sheet: str, shared: str | None = None, styles: str | None = None, pr: str = ""
+) -> bytes:
+    """A workbook written by hand, in the forms Excel, WPS and LibreOffice use (shared
+    strings, styles, rich text) rather than openpyxl's."""
+    types = (
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
+        'officedocument.spreadsheetml.sheet.main+xml"/></Types>'
+    )
+    rels = [f'<Relationship Id="rId1" Type="{REL}/worksheet" Target="worksheets/sheet1.xml"/>']
+    if shared is not None:
+        rels.append(
+            f'<Relationship Id="rId2" Type="{REL}/sharedStrings" Target="sharedStrings.xml"/>'
+        )
+    if styles is not None:
+        rels.append(f'<Relationship Id="rId3" Type="{REL}/styles" Target="styles.xml"/>')
+    parts = {
+        "[Content_Types].xml": types,
+        "_rels/.rels": f'<Relationships xmlns="{PACKAGE_REL}"><Relationship Id="rId1" '
+        f'Type="{REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": f'<workbook xmlns="{MAIN_NS}" xmlns:r="{REL}">{pr}<sheets>'
+        '<sheet name="花名册" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": f'<Relationships xmlns="{PACKAGE_REL}">{"".join(rels)}</Relationships>',
+        "xl/worksheets/sheet1.xml": sheet,
+    }
+    if shared is not None:
+        parts["xl/sharedStrings.xml"] = shared
+    if styles is not None:
+        parts["xl/styles.xml"] = styles
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, text in parts.items():
+            target.writestr(
+                name, '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + text
+            )
+    return out.getvalue()
+
+
+SHARED = (
+    f'<sst xmlns="{MAIN_NS}" count="9" uniqueCount="9">'
+    "<si><t>姓名</t></si><si><t>性别</t></si><si><t>入职日期</t></si><si><t>任期开始</t></si>"
+    '<si><t>张三</t><phoneticPr fontId="1" type="noConversion"/></si>'
+    '<si><r><rPr><b/></rPr><t>李</t></r><r><t xml:space="preserve">四 </t></r>'
+    '<rPh sb="0" eb="1"><t>リ</t></rPh></si>'
+    "<si><t>王&amp;五 &lt;甲&gt; &#x4E59;</t></si>"
+    "<si><t>女</t></si><si><t/></si>"
+    "</sst>"
+)
+STYLES = (
+    f'<styleSheet xmlns="{MAIN_NS}"><numFmts count="1">'
+    '<numFmt numFmtId="176" formatCode="yyyy&quot;年&quot;m&quot;月&quot;d&quot;日&quot;"/>'
+    '</numFmts><cellXfs count="4">'
+    '<xf numFmtId="0"/><xf numFmtId="14"/><xf numFmtId="176"/><xf numFmtId="2"/>'
+    "</cellXfs></styleSheet>"
+)
+
+
+def _sheet(rows: str, prefix: str = "") -> str:
+    p = f"{prefix}:" if prefix else ""
+    if prefix:
+        rows = re.sub(r"<(/?)(row|c|v|f|is|t|r)\b", rf"<\1{p}\2", rows)
+    ns = f'xmlns:{prefix}="{MAIN_NS}"' if prefix else f'xmlns="{MAIN_NS}"'
+    ns += ' xmlns:x14ac="http://schemas.microsoft.com/office/spreadsheetml/2009/9/ac"'
+    return f"<{p}worksheet {ns}><{p}sheetData>{rows}</{p}sheetData></{p}worksheet>"
+
+
+HEADER_ROW = (
+    '<row r="1">'
+    + "".join(
+        f'<c r="{letter}1" t="inlineStr"><is><t>{header}</t></is></c>'
+        for letter, header in zip("ABCDEFGHIJ", HEADERS, strict=True)
+    )
+    + "</row>"
+)  # A 姓名, B 性别, F 入职日期, H 任期开始
+EXCEL_ROWS = (
+    HEADER_ROW
+    + '<row r="2" spans="1:8"><c r="A2" t="s"><v>4</v></c><c r="B2" s="0" t="s"><v>7</v></c>'
+    '<c r="F2" s="1"><v>45322</v></c><c r="H2" s="2"><v>44197</v></c></row>'
+    '<row r="3" x14ac:dyDescent="0.25"><c r="A3" t="s"><v>5</v></c>'
+    '<c r="F3" s="3"><v>45322</v></c><c r="H3" t="str"><f>TODAY()</f><v>2024-01-31</v></c></row>'
+    '<row r="4"/><row r="5"><c r="A5" t="s"><v>6</v></c><c r="B5" t="s"><v>8</v></c>'
+    '<c r="F5" t="inlineStr"><is><t>2024年1月31日</t></is></c><c r="H5" t="b"><v>1</v></c></row>'
+)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("prefix", ["", "x"])
+def test_reader_reads_shared_and_rich_strings_styles_dates_and_formulas(roster, prefix):
+    """Excel's forms: shared strings (rich text without the phonetic guide, entities),
+    date styles (built-in 14 and a custom 年月日 format) against a plain number style,
+    formulas flagged with their cached value; the same through defusedxml when the sheet
+    uses prefixed names."""
+    data = package(_sheet(EXCEL_ROWS, prefix), SHARED, STYLES)
+    sheet = open_sheet(data, roster)
+    rows = [
+        (
+            r.number,
+            r.raw["name"],
+            r.raw["gender"],
+            r.raw["hired_on"],
+            r.raw["starts_on"],
+            r.formulas,
+        )
+        for r in sheet.rows()
+    ]
+    assert rows == [
+        (2, "张三", "女", dt.date(2024, 1, 31), dt.date(2021, 1, 1), frozenset()),
+        (3, "李四 ", None, 45322, "2024-01-31", frozenset({"starts_on"})),
+        (5, "王&五 <甲> 乙", "", "2024年1月31日", True, frozenset()),
+    ]
+
+
+@pytest.mark.django_db
+def test_reader_uses_the_1904_date_system_when_the_workbook_says_so(roster):
+    rows = (
+        HEADER_ROW + '<row r="2"><c r="A2" t="s"><v>4</v></c><c r="F2" s="1"><v>43860</v></c></row>'
+    )
+    sheet = open_sheet(
+        package(_sheet(rows), SHARED, STYLES, pr='<workbookPr date1904="1"/>'), roster
+    )
+    assert [r.raw["hired_on"] for r in sheet.rows()] == [dt.date(2024, 1, 31)]
+
+
+@pytest.mark.django_db
+def test_reader_parses_an_unusual_row_properly_and_refuses_undefined_entities(roster):
+    odd = (
+        HEADER_ROW
+        + '<row r="2"><c r="A2" t="inlineStr" cm="1"><is><r><t>赵</t></r><r><t>六</t></r></is></c>'
+        "<!-- a comment --></row>"
+    )
+    sheet = open_sheet(package(_sheet(odd), SHARED), roster)
+    assert [r.raw["name"] for r in sheet.rows()] == ["赵六"]
+    bad = HEADER_ROW + '<row r="2"><c r="A2" t="inlineStr"><is><t>&bogus;</t></is></c></row>'
+    sheet = open_sheet(package(_sheet(bad), SHARED), roster)
+    with pytest.raises(FileRejected, match="已损坏"):
+        list(sheet.rows())
+
+
+@pytest.mark.django_db
+def test_reader_refuses_a_dtd_deep_in_the_sheet(roster):
+    padding = "<!--" + "x" * 5000 + "-->"
+    sheet = f'<?xml version="1.0"?>{padding}<!DOCTYPE x [<!ENTITY a "b">]>' + _sheet(HEADER_ROW)
+    data = package(sheet, SHARED)
+    with pytest.raises(FileRejected, match="不安全的 XML"):
+        open_sheet(data, roster)
