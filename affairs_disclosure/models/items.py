@@ -1,10 +1,5 @@
-"""Affairs disclosure (居务公开, issue #7): disclosure items with their approvals, stamp and
-attachments, and residents' questions with the published replies.
-
-Rule ids: DISC-1 categories, DISC-2 quarterly deadline, DISC-3 approvals, DISC-4 questions,
-DISC-5 channels, DISC-6 monthly release, DISC-7 party affairs, FIN-7 the supervision
-committee's stamp. Published and archived items never change: database triggers refuse it
-(a correction is a new version that `supersedes` the published one)."""
+"""The disclosure item (居务公开事项) and the database triggers that freeze it once
+published (DISC-3: a correction is a new version that `supersedes` the published one)."""
 
 import pgtrigger
 from django.conf import settings
@@ -14,60 +9,17 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from affairs_disclosure.models.choices import (
+    PUBLIC_STATES,
+    Category,
+    Channel,
+    ItemState,
+    Source,
+)
 from core.audit import audited
 from core.models import TimeStampedModel
 
 User = settings.AUTH_USER_MODEL
-
-
-class Category(models.TextChoices):
-    """DISC-1 (003 四(二) 1—7), DISC-6 (004 二(四)6) and DISC-7 (004 二(三)3)."""
-
-    DUTIES = "duties", _("居委会职责分工、联系方式、办公时间和流程")
-    FINANCE = "finance", _("居委会财务收支")
-    RESOLUTIONS = "resolutions", _("居民代表会议决议事项")
-    DIBAO = "dibao", _("最低生活保障和社会福利")
-    RELIEF = "relief", _("救灾救济款物及发放")
-    REGULAR_RELIEF = "regular_relief", _("定期救济享受人员")
-    OTHER = "other", _("其他与居民利益相关的事项")
-    MONTHLY = "monthly", _("社区综合信息发布（月度）")
-    PARTY = "party", _("党务公开")
-
-
-class ItemState(models.TextChoices):
-    DRAFT = "draft", _("草稿")
-    APPROVED = "approved", _("已核准")
-    STAMPED = "stamped", _("监管会已审核签章")
-    PUBLISHED = "published", _("已公布")
-    ARCHIVED = "archived", _("已归档")
-
-
-PUBLIC_STATES = (ItemState.PUBLISHED, ItemState.ARCHIVED)
-
-
-class Channel(models.TextChoices):
-    """DISC-5 (003 四(三)): where the item is posted besides these public pages."""
-
-    BOARD = "board", _("居务公开栏")
-    PUBLICITY = "publicity", _("宣传栏")
-    WALL = "wall", _("墙报")
-    COMMITTEE_MEETING = "committee_meeting", _("居委会工作会议")
-    GROUP_LEADERS = "group_leaders", _("居民小组长（楼长、楼栋长）会议")
-    REPRESENTATIVES = "representatives", _("居民代表会议")
-
-
-class Source(models.TextChoices):
-    MANUAL = "manual", _("手工编写")
-    STATEMENT = "statement", _("由季度财务公开表生成")
-    LEDGER = "ledger", _("由台帐生成")
-
-
-class ApprovalSide(models.TextChoices):
-    """DISC-3 (003 四(五) 提请居委会党组织和居委会成员核准)."""
-
-    PARTY = "party", _("社区党组织")
-    COMMITTEE = "committee", _("居委会成员")
-
 
 # Columns of a published item that never change (the trigger below).
 _FROZEN = (
@@ -99,21 +51,6 @@ _ITEM_FROZEN_SQL = (
     "OLD.state = 'archived' OR (OLD.state = 'published' AND "
     f"(NEW.state IS DISTINCT FROM 'archived' OR {_CHANGED}))"
 )
-# Rows under an item (approvals, attachments) change only while the item is not public.
-_CHILD_FROZEN_FUNC = """
-    IF EXISTS (
-        SELECT 1 FROM affairs_disclosure_disclosureitem
-        WHERE id IN (
-            CASE WHEN TG_OP = 'INSERT' THEN NULL ELSE OLD.item_id END,
-            CASE WHEN TG_OP = 'DELETE' THEN NULL ELSE NEW.item_id END
-        ) AND state IN ('published', 'archived')
-    ) THEN
-        RAISE EXCEPTION 'DISC-3: a published disclosure item never changes (%)', TG_TABLE_NAME
-            USING ERRCODE = 'integrity_constraint_violation';
-    END IF;
-    IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
-    RETURN NEW;
-"""
 
 
 @audited
@@ -322,186 +259,3 @@ class DisclosureItem(TimeStampedModel):
     def get_channels_display(self) -> str:
         labels = dict(Channel.choices)
         return "、".join(str(labels.get(c, c)) for c in self.channels)
-
-
-@audited
-class DisclosureApproval(models.Model):
-    """DISC-3: the party organisation's and the committee's approval of one draft, with who
-    gave it and when. Both sides make the item approved."""
-
-    scope_path = "item__community"
-
-    item = models.ForeignKey(
-        DisclosureItem,
-        on_delete=models.CASCADE,
-        related_name="approvals",
-        verbose_name=_("公开事项"),
-    )
-    side = models.CharField(_("核准方"), max_length=20, choices=ApprovalSide.choices)
-    user = models.ForeignKey(
-        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("核准人")
-    )
-    approved_at = models.DateTimeField(_("核准时间"), auto_now_add=True)
-    comment = models.CharField(_("意见"), max_length=500, blank=True)
-
-    class Meta:
-        verbose_name = _("居务公开核准")
-        verbose_name_plural = _("居务公开核准")
-        ordering = ["item_id", "side"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["item", "side"],
-                name="disc_approval_one_per_side",
-                violation_error_message=_("[DISC-3] 该方已核准"),
-            )
-        ]
-        triggers = [
-            pgtrigger.Trigger(
-                name="disc_approval_frozen_when_published",
-                operation=pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete,
-                when=pgtrigger.Before,
-                func=_CHILD_FROZEN_FUNC,
-            )
-        ]
-
-    def __str__(self):
-        return f"{self.item_id} · {self.get_side_display()} · {self.user}"
-
-
-def attachment_path(instance, filename):
-    import uuid
-
-    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
-    return f"disclosure/{uuid.uuid4().hex}.{ext}"
-
-
-@audited
-class DisclosureAttachment(models.Model):
-    """An image or PDF of an item (type sniffed from its first bytes, size checked:
-    affairs_disclosure.services). Served only through the views: publicly once the item is
-    published, to staff in scope before."""
-
-    scope_path = "item__community"
-
-    item = models.ForeignKey(
-        DisclosureItem,
-        on_delete=models.CASCADE,
-        related_name="attachments",
-        verbose_name=_("公开事项"),
-    )
-    file = models.FileField(_("文件"), upload_to=attachment_path, max_length=200)
-    name = models.CharField(_("原文件名"), max_length=200)
-    content_type = models.CharField(_("文件类型"), max_length=40, editable=False)
-    size = models.PositiveIntegerField(_("大小（字节）"), editable=False)
-    uploaded_by = models.ForeignKey(
-        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("上传人")
-    )
-    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("居务公开附件")
-        verbose_name_plural = _("居务公开附件")
-        ordering = ["item_id", "pk"]
-        triggers = [
-            pgtrigger.Trigger(
-                name="disc_attachment_frozen_when_published",
-                operation=pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete,
-                when=pgtrigger.Before,
-                func=_CHILD_FROZEN_FUNC,
-            )
-        ]
-
-    def __str__(self):
-        return self.name
-
-    @property
-    def is_image(self) -> bool:
-        return self.content_type.startswith("image/")
-
-
-class QuestionKind(models.TextChoices):
-    QUESTION = "question", _("询问")
-    SUGGESTION = "suggestion", _("意见建议")
-    COMPLAINT = "complaint", _("投诉")
-
-
-class QuestionState(models.TextChoices):
-    OPEN = "open", _("待办理")
-    ANSWERED = "answered", _("已答复并公布")
-    CLOSED = "closed", _("已办结（不公布）")
-
-
-@audited
-class ResidentQuestion(models.Model):
-    """DISC-4 (003 四(四)(五)): a resident's question, suggestion or complaint about a
-    published item, sent from the public page without login; handled as a case with a
-    deadline; the reply is published under the item. The optional contact is never public.
-    `token` is the one-time token of the form that sent it: a double submit finds it taken
-    and creates nothing."""
-
-    community = models.ForeignKey(
-        "communities.Community",
-        on_delete=models.PROTECT,
-        related_name="disclosure_questions",
-        verbose_name=_("社区"),
-    )
-    item = models.ForeignKey(
-        DisclosureItem,
-        on_delete=models.PROTECT,
-        related_name="questions",
-        verbose_name=_("公开事项"),
-    )
-    kind = models.CharField(
-        _("类型"), max_length=20, choices=QuestionKind.choices, default=QuestionKind.QUESTION
-    )
-    body = models.TextField(_("内容"))
-    contact = models.CharField(
-        _("联系方式"), max_length=50, blank=True, help_text=_("仅供社区回访，不公开")
-    )
-    token = models.UUIDField(_("表单令牌"), unique=True, editable=False)
-    state = models.CharField(
-        _("办理状态"), max_length=20, choices=QuestionState.choices, default=QuestionState.OPEN
-    )
-    received_at = models.DateTimeField(_("收到时间"), auto_now_add=True)
-    due_on = models.DateField(_("答复期限"), help_text=_("DISC-4：收到后 15 日内答复"))
-    public_text = models.TextField(
-        _("公开的问题摘要"), blank=True, help_text=_("答复时公布的问题文字，可删去个人信息")
-    )
-    reply = models.TextField(_("答复"), blank=True)
-    replied_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
-    replied_by = models.ForeignKey(
-        User,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("答复人"),
-    )
-    close_reason = models.CharField(_("办结说明"), max_length=500, blank=True)
-
-    class Meta:
-        verbose_name = _("居民意见")
-        verbose_name_plural = _("居民意见")
-        ordering = ["state", "due_on", "-received_at", "-pk"]
-        indexes = [
-            models.Index(fields=["community", "state", "due_on"], name="disc_question_case"),
-            models.Index(fields=["item", "state"], name="disc_question_item"),
-        ]
-        constraints = [
-            models.CheckConstraint(
-                condition=~Q(state="answered")
-                | (Q(replied_at__isnull=False) & ~Q(reply="") & ~Q(public_text="")),
-                name="disc_question_answered_has_reply",
-                violation_error_message=_("[DISC-4] 已答复的意见须有答复内容"),
-            ),
-        ]
-        triggers = [
-            pgtrigger.Protect(
-                name="disc_question_published_reply_immutable",
-                operation=pgtrigger.Update | pgtrigger.Delete,
-                condition=pgtrigger.Q(old__state="answered"),
-            ),
-        ]
-
-    def __str__(self):
-        return f"{self.get_kind_display()} #{self.pk}"
