@@ -195,6 +195,20 @@ ROLE_GRANTS[Role.ACCOUNTANT] |= _grant(
     FIN_BUDGET + FIN_BOOKS + ("finance.quarterlystatement",), EDIT
 )
 ROLE_GRANTS[Role.CASHIER] |= _grant(FIN_BOOKS + ("finance.payment",), EDIT) | {FIN_PAY}
+# FIN-11 receipt-form register (票据收、缴、存), FIN-5 in-kind donations, FIN-8 paid services:
+# read like the rest of finance; the accountant, the cashier and the committee director keep
+# the register and the donations, the director also the paid services; the street
+# administrator may do everything.
+FIN_RECEIPTS = ("finance.receiptbatch", "finance.receipt", "finance.receipthandin")
+FIN_IN_KIND = ("finance.inkinddonation", "finance.inkinddistribution")
+FIN_PAID = ("finance.paidservice", "finance.paidservicerate")
+for _role, _grants in ROLE_GRANTS.items():
+    if ("finance.income", VIEW) in _grants:
+        _grants |= _grant(FIN_RECEIPTS + FIN_IN_KIND + FIN_PAID, (VIEW,))
+for _role in (Role.ACCOUNTANT, Role.CASHIER, Role.COMMITTEE_DIRECTOR):
+    ROLE_GRANTS[_role] |= _grant(FIN_RECEIPTS + FIN_IN_KIND, EDIT)
+ROLE_GRANTS[Role.COMMITTEE_DIRECTOR] |= _grant(FIN_PAID, ALL)
+ROLE_GRANTS[Role.STREET_ADMIN] |= _grant(FIN_RECEIPTS + FIN_IN_KIND + FIN_PAID, ALL)
 
 # Roles that use the Django admin; the others work in the worker portal only.
 ADMIN_ROLES = frozenset(

@@ -188,3 +188,58 @@ def funding(community, profile):
             _("%(year)s 年工作经费到账 %(got)s 元，低于标准 %(need)s 元") % values
         )
     return Result.ok(_("%(year)s 年工作经费到账 %(got)s 元，不低于标准 %(need)s 元") % values)
+
+
+@register(
+    "fin11-receipts",
+    rule_id="FIN-11",
+    title=gettext_lazy("票据收、缴、存"),
+    citation="003 十四(二)",
+)
+def receipts(community, profile):
+    """The receipt-form register: numbers below a batch's highest used number that are
+    neither used nor handed in (unaccounted for: a violation); issued receipts not linked
+    to a booked income, and incomes the community receipts itself (rules.needs_receipt)
+    without one since the register started (warnings). Five queries."""
+    from finance.models import Receipt, ReceiptBatch, ReceiptState
+    from finance.register_selectors import incomes_without_receipt, register_gaps
+
+    start = (
+        ReceiptBatch.objects.filter(community=community)
+        .order_by("received_on")
+        .values_list("received_on", flat=True)
+        .first()
+    )
+    if start is None:
+        if incomes_without_receipt(community.pk).exists():
+            return Result.warning(_("尚未登记领用的收款票据，收入未开具收据（票据收、缴、存）"))
+        return Result.ok(_("尚无须开具收据的收入"))
+    gaps = [
+        _("%(batch)s 有 %(n)s 个号码未使用也未作废或缴销") % {"batch": batch, "n": n}
+        for batch, n in register_gaps(community.pk)
+    ]
+    unbooked = [
+        r.batch.label(r.number)
+        for r in Receipt.objects.filter(
+            community=community, state=ReceiptState.ISSUED, income__isnull=True
+        )
+        .select_related("batch")
+        .order_by("batch_id", "number")
+    ]
+    missing = [
+        _("%(day)s %(source)s %(amount)s 元")
+        % {"day": i.received_on, "source": i.source, "amount": i.amount}
+        for i in incomes_without_receipt(community.pk, since=start)
+    ]
+    parts = []
+    if gaps:
+        parts.append(_("票号不连续：%(items)s") % {"items": _listed(gaps)})
+    if unbooked:
+        parts.append(_("收据未对应入账：%(items)s") % {"items": _listed(unbooked)})
+    if missing:
+        parts.append(_("收入未开具收据：%(items)s") % {"items": _listed(missing)})
+    if gaps:
+        return Result.violation("；".join(parts))
+    if parts:
+        return Result.warning("；".join(parts))
+    return Result.ok(_("票据号码连续，收据与收入相符"))

@@ -24,6 +24,10 @@ def _bold(sheet, values):
     return cells
 
 
+def _category(code: str) -> str:
+    return str(ExpenseCategory(code).label) if code in ExpenseCategory.values else code
+
+
 def journal_xlsx(journal):
     """One sheet: title, opening balance, every line with its running balance, totals."""
     wb = Workbook(write_only=True)
@@ -145,6 +149,18 @@ def statement_xlsx(statement):
                     Decimal(item["remaining"]),
                 ]
             )
+    in_kind = totals.get("in_kind", {})
+    if in_kind:  # FIN-5 goods at their estimated value
+        sheet.append(_bold(sheet, [_("实物捐赠（估价）"), _("累计接收"), _("累计发放"), _("结余")]))
+        for category, item in in_kind.items():
+            sheet.append(
+                [
+                    _category(category),
+                    Decimal(item["received"]),
+                    Decimal(item["distributed"]),
+                    Decimal(item["remaining"]),
+                ]
+            )
     sheet.append([_("监管会审核签章日期"), statement.stamped_on])
     sheet.append([_("公布日期"), statement.published_on])
     if statement.supersedes_id:
@@ -155,3 +171,81 @@ def statement_xlsx(statement):
         wb,
         f"{statement.community.name}_{statement.year}Q{statement.quarter}_v{statement.version}.xlsx",
     )
+
+
+def receipt_register_xlsx(batches, lines_of):
+    """FIN-11 票据收、缴、存: a summary sheet (each batch: range, received, issued, voided,
+    handed in, stock) and a register sheet with every number and what happened to it.
+    `batches` come from register_selectors.batch_rows (scoped); `lines_of(batch)` gives
+    its register lines."""
+    wb = Workbook(write_only=True)
+    summary = wb.create_sheet(_("票据收缴存"))
+    summary.append(
+        _bold(
+            summary,
+            [
+                _("社区"),
+                _("起始号码"),
+                _("终止号码"),
+                _("领用日期"),
+                _("领用自"),
+                _("领用数"),
+                _("已开具"),
+                _("已作废"),
+                _("已缴销"),
+                _("库存"),
+            ],
+        )
+    )
+    batches = list(batches)
+    for b in batches:
+        summary.append(
+            [
+                safe_cell(b.community.name),
+                b.label(b.first_no),
+                b.label(b.last_no),
+                b.received_on,
+                safe_cell(b.source),
+                b.size,
+                b.issued,
+                b.voided,
+                b.handed_in,
+                b.stock,
+            ]
+        )
+    register = wb.create_sheet(_("票据使用登记"))
+    register.append(
+        _bold(
+            register,
+            [
+                _("社区"),
+                _("票号"),
+                _("状态"),
+                _("日期"),
+                _("交款单位或个人"),
+                _("金额"),
+                _("收款事由"),
+                _("对应收入"),
+                _("作废原因"),
+                _("缴交至"),
+            ],
+        )
+    )
+    for b in batches:
+        for line in lines_of(b):
+            r, h = line.receipt, line.hand_in
+            register.append(
+                [
+                    safe_cell(b.community.name),
+                    line.label,
+                    line.state_label,
+                    (r.issued_on if r else h.handed_on if h else None),
+                    safe_cell(r.payer) if r else "",
+                    r.amount if r else None,
+                    safe_cell(r.purpose) if r else "",
+                    (str(r.income) if r and r.income_id else ""),
+                    safe_cell(r.void_reason) if r else "",
+                    safe_cell(h.handed_to) if h else "",
+                ]
+            )
+    return xlsx_response(wb, "票据收缴存登记.xlsx")

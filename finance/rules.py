@@ -253,6 +253,41 @@ def recorded_in_full(amount: Decimal, document_amount: Decimal | None) -> bool:
     return document_amount is None or amount == document_amount
 
 
+def needs_receipt(kind: str) -> bool:
+    """FIN-11 (003 十四(二) 票据收、缴、存): money the community collects itself — donations,
+    service fees, fund-raising, other income — is receipted on the community's own forms;
+    the working fund and subsidies arrive with the government's remittance documents."""
+    return kind in (
+        IncomeKind.DONATION,
+        IncomeKind.SERVICE_FEE,
+        IncomeKind.FUND_RAISING,
+        IncomeKind.OTHER,
+    )
+
+
+def receipt_numbers_skipped(first_no: int, number: int, accounted_below: int) -> int:
+    """FIN-11: how many numbers of a batch before `number` are neither used (issued or
+    voided) nor handed in; a receipt is issued only when this is 0 (no gap skipped)."""
+    return (number - first_no) - accounted_below
+
+
+def receipt_stock(size: int, issued: int, voided: int, handed_in: int) -> int:
+    """FIN-11 存: forms on hand = received − issued − voided − handed in."""
+    return size - issued - voided - handed_in
+
+
+def preferential_rate_allowed(fee: Decimal, standard: Decimal) -> bool:
+    """FIN-8 (003 十八(四) 对弱势人群给予优惠照顾): a group's rate is at most the standard."""
+    return fee <= standard
+
+
+def in_kind_value(value: Decimal, quantity: Decimal, taken: Decimal) -> Decimal:
+    """FIN-5: the value of `taken` of a donation of `quantity` estimated at `value`, pro rata
+    to the cent (the service gives the last distribution the rest of the value, so the
+    distributions add up to the estimate exactly)."""
+    return cents(Decimal(value) * Decimal(taken) / Decimal(quantity))
+
+
 # --- FIN-9 allowances ------------------------------------------------------------------------
 
 

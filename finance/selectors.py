@@ -361,7 +361,8 @@ def budget_execution(*, user, year: int | None = None, community_id: int | None 
 def statement_totals(community_id: int, year: int, quarter: int) -> dict:
     """FIN-7 / DISC-1(2): the quarter's figures from the journals — opening balance, income
     by kind, expense by category, closing balance per book, earmarked funds received and
-    spent up to the quarter's end. Amounts as strings (JSON). Three queries."""
+    spent up to the quarter's end, and (key "in_kind", when there are any) in-kind donations
+    by earmark at their estimated value. Amounts as strings (JSON). Five queries."""
     first, last = rules.quarter_bounds(year, quarter)
     entries = JournalEntry.objects.filter(community_id=community_id)
     opening = entries.filter(entry_date__lt=first).aggregate(total=Sum(_signed()))["total"]
@@ -397,6 +398,14 @@ def statement_totals(community_id: int, year: int, quarter: int) -> dict:
     def s(value):
         return str(Decimal(value).quantize(Decimal("0.01")))
 
+    from finance.register_selectors import in_kind_earmarked
+
+    in_kind = in_kind_earmarked(community_id, last)
+    extra = {}
+    if in_kind:  # FIN-5 goods, at their estimated value; not money, so not in the balance
+        extra["in_kind"] = {
+            k: {name: s(v) for name, v in item.items()} for k, item in sorted(in_kind.items())
+        }
     return {
         "period": [first.isoformat(), last.isoformat()],
         "opening": s(opening),
@@ -409,6 +418,7 @@ def statement_totals(community_id: int, year: int, quarter: int) -> dict:
         "earmarked": {
             k: {name: s(v) for name, v in item.items()} for k, item in sorted(earmarked.items())
         },
+        **extra,
     }
 
 

@@ -276,6 +276,15 @@ class Income(TimeStampedModel):
         related_name="incomes",
         verbose_name=_("年度工作经费"),
     )
+    paid_service = models.ForeignKey(
+        "finance.PaidService",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="incomes",
+        verbose_name=_("有偿服务项目"),
+        help_text=_("FIN-8：服务收费所属的有偿服务项目"),
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

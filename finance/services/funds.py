@@ -109,8 +109,24 @@ def funding_allocate(
 # --- incomes (FIN-5/FIN-8/FIN-10) ---------------------------------------------------------------
 
 
+def _check_paid_service(income: Income) -> None:
+    """FIN-8: a fee of a paid service is a SERVICE_FEE income of the same community and
+    carries the service's assembly resolution unless another is given."""
+    service = income.paid_service
+    if service.community_id != income.community_id:
+        raise ValidationError({"paid_service": _("有偿服务项目不属于本社区")})
+    if income.kind != IncomeKind.SERVICE_FEE:
+        raise ValidationError({"kind": _("有偿服务项目的收入应登记为“服务收费”")})
+    if not (income.resolution_ref or "").strip():
+        income.resolution_ref = service.resolution_ref
+    if not income.earmark_category:
+        income.earmark_category = service.use_of_fees
+
+
 def _check_income(income: Income) -> None:
     check_amount(income.amount)
+    if income.paid_service_id:
+        _check_paid_service(income)
     kind = income.kind
     if rules.needs_earmark(kind) and not income.earmark_category:
         raise RuleViolation(
