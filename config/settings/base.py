@@ -210,6 +210,13 @@ SPECTACULAR_SETTINGS = {
         "FinanceDecisionEnum": "finance.models.choices.Decision",
         "FinanceBookEnum": "finance.models.choices.Book",
         "FinanceDirectionEnum": "finance.models.choices.Direction",
+        "DisclosureCategoryEnum": "affairs_disclosure.models.choices.Category",
+        "DisclosureItemStateEnum": "affairs_disclosure.models.choices.ItemState",
+        "DisclosureSourceEnum": "affairs_disclosure.models.choices.Source",
+        "DisclosureChannelEnum": "affairs_disclosure.models.choices.Channel",
+        "DisclosureApprovalSideEnum": "affairs_disclosure.models.choices.ApprovalSide",
+        "DisclosureQuestionKindEnum": "affairs_disclosure.models.choices.QuestionKind",
+        "DisclosureQuestionStateEnum": "affairs_disclosure.models.choices.QuestionState",
     },
 }
 
