@@ -730,3 +730,12 @@ ins AS (
 SELECT (SELECT count(*) FROM upd)::int, (SELECT count(*) FROM ins)::int,
        (SELECT count(*) FROM v WHERE v.matched AND NOT v.changed)::int
 """
+
+
+# The small ledgers' specs (row by row) register when they are imported: core.imports
+# discovers each app's `imports` module only.
+from communities import (  # noqa: E402, F401
+    ledger_imports,
+    ledger_imports_units,
+    ledger_imports_volunteers,
+)
