@@ -7,10 +7,13 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from communities import ledger_admin  # noqa: F401  (registers the ledger admins)
+from communities import (
+    ledger_admin,  # noqa: F401  (registers the ledger admins)
+    ledger_volunteer_admin,  # noqa: F401
+)
 from communities import models as m
 from communities.services import registry_delete, registry_save, registry_validate
-from core.admin import ScopedModelAdmin
+from core.admin import ImportAdminMixin, ScopedModelAdmin
 from core.models import ComplianceFinding, FindingStatus
 from core.services import compliance_run
 
@@ -150,11 +153,14 @@ class CommunityDecisionAdmin(RegistryAdmin):
 
 
 @admin.register(m.Organisation)
-class OrganisationAdmin(RegistryAdmin):
+class OrganisationAdmin(ImportAdminMixin, RegistryAdmin):
     list_display = ("name", "community", "kind", "compound", "n_members", "term_ends_on")
     list_filter = ("kind", "community")
     search_fields = ("name", "community__name", "contact_person")
     list_select_related = ("community", "compound")
+    # 导入 of resident units and social organisations (ORG-9/ORG-10,
+    # communities.ledger_imports_units.OrganisationSpec)
+    import_spec = "organisations"
 
     def get_queryset(self, request):
         return (

@@ -15,8 +15,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, DecimalField, Q, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -45,8 +44,6 @@ from communities.models import (
     SpecialGroupMember,
     SpecialGroupType,
     SpecialTarget,
-    Volunteer,
-    VolunteerService,
 )
 from core.admin import ImportAdminMixin, ReadOnlyAdminMixin, ScopedModelAdmin
 from core.middleware import client_ip
@@ -690,7 +687,7 @@ class SpecialGroupTypeAdmin(LedgerAdmin):
 
 
 @admin.register(SpecialGroupMember)
-class SpecialGroupMemberAdmin(LedgerAdmin):
+class SpecialGroupMemberAdmin(ImportAdminMixin, LedgerAdmin):
     list_display = (
         "resident",
         "group_type",
@@ -706,6 +703,7 @@ class SpecialGroupMemberAdmin(LedgerAdmin):
     search_fields = ("resident__name",)
     autocomplete_fields = ("resident",)
     sortable_by = ()
+    import_spec = "special_groups"  # communities.ledger_imports.SpecialGroupSpec
 
     def get_search_results(self, request, queryset, search_term):
         search_term = (search_term or "").strip()
@@ -760,73 +758,6 @@ class SpecialTargetAdmin(LedgerAdmin):
         if obj is not None and response.status_code == 200:
             services.special_targets_viewed(user=request.user, targets=[obj], ip=client_ip(request))
         return response
-
-
-# --- volunteers (ORG-9) -------------------------------------------------------------------
-
-
-class VolunteerServiceInline(admin.TabularInline):
-    model = VolunteerService
-    fk_name = "volunteer"
-    extra = 1
-    fields = ("date", "activity", "hours")
-    exclude = ("community",)
-
-
-@admin.register(Volunteer)
-class VolunteerAdmin(PersonalFieldsAdmin):
-    personal_fields = ("phone",)
-    list_display = (
-        "name",
-        "masked_phone_list",
-        "community",
-        "organisation",
-        "skills",
-        "registered_on",
-        "is_active",
-        "total_hours",
-    )
-    list_filter = ("is_active", CommunityFilter)
-    list_select_related = ("community", "organisation")
-    search_fields = ("name", "skills")
-    fieldsets = (
-        (
-            None,
-            {
-                "fields": (
-                    "community",
-                    "name",
-                    "phone",
-                    "organisation",
-                    "skills",
-                    "registered_on",
-                    "is_active",
-                )
-            },
-        ),
-    )
-    inlines = [VolunteerServiceInline]
-
-    def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                hours=Coalesce(
-                    Sum("services__hours"),
-                    Value(0),
-                    output_field=DecimalField(max_digits=9, decimal_places=1),
-                )
-            )
-        )
-
-    @admin.display(description=gettext_lazy("联系电话"))
-    def masked_phone_list(self, obj):
-        return rules.mask_phone(obj.phone)
-
-    @admin.display(description=gettext_lazy("服务总时长（小时）"), ordering="hours")
-    def total_hours(self, obj):
-        return obj.hours
 
 
 # --- the access log -------------------------------------------------------------------------

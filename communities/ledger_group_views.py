@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods
 from communities import ledger_services as services
 from communities import rules
 from communities.ledger_forms import SpecialGroupEndForm, SpecialGroupForm, SpecialTargetForm
+from communities.ledger_imports import portal_import_url
 from communities.ledger_selectors import (
     resident_get,
     special_group_get,
@@ -61,6 +62,7 @@ def special_groups(request, community_id):
         "types": list(special_group_type_list(community=community).values_list("code", "name")),
         "query": _query_without_page(request),
         "today": timezone.localdate(),
+        "import_url": portal_import_url(request.user, "special_groups", community),
     }
     return render(request, "portal/ledgers/special_group_list.html", context)
 

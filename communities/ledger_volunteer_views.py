@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from communities import ledger_services as services
 from communities import rules
 from communities.ledger_forms import VolunteerForm, VolunteerServiceForm
+from communities.ledger_imports import portal_import_url
 from communities.ledger_selectors import volunteer_get, volunteer_list, volunteer_service_list
 from communities.ledger_views import _community, _query_without_page, _require, _save
 from communities.models import Volunteer, VolunteerService
@@ -40,6 +41,8 @@ def volunteers(request, community_id):
         "q": q,
         "query": _query_without_page(request),
         "can_add": can(request.user, "communities.add_volunteer", community),
+        "import_url": portal_import_url(request.user, "volunteers", community),
+        "services_import_url": portal_import_url(request.user, "volunteer_services", community),
     }
     return render(request, "portal/ledgers/volunteer_list.html", context)
 

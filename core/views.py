@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from communities.selectors import community_detail_get, community_get, community_list
 from core import reminders
 from core.forms import FindingFilterForm
+from core.imports import can_import, get_spec
 from core.models import FindingStatus, ReminderStatus
 from core.scoping import can
 from core.selectors import compliance_matrix
@@ -98,6 +99,11 @@ def community(request, pk):
     if show["findings"]:
         pairs = [pair for pair in _latest_findings(request.user, obj) if pair[1] is not None]
     context = {"community": obj, "pairs": pairs, "show": show}
+    if show["organisations"] and can_import(request.user, get_spec("organisations"), obj):
+        # 驻社区单位和社会组织 (ORG-9/ORG-10): communities.ledger_imports_units
+        context["organisations_import_url"] = reverse(
+            "portal:import_upload", args=["organisations"]
+        )
     return render(request, "portal/community.html", context)
 
 
