@@ -261,6 +261,7 @@ MEETINGS = (
     "meetings.meetingattendance",
     "meetings.chronicleentry",
     "meetings.disciplinerecord",
+    "meetings.workplan",
 )
 # MEET-3/4 (003 六): the committee's regular meetings, their attendance, minutes and 大事记.
 MEETINGS_MINUTES = ("meetings.meeting", "meetings.meetingattendance", "meetings.chronicleentry")

@@ -10,8 +10,9 @@ from django.utils.translation import gettext_lazy
 
 from attendance.admin_actions import ObjectAction, ServiceActionsMixin
 from core.admin import ReadOnlyAdminMixin, ScopedModelAdmin
+from core.scoping import scoped
 from meetings import models as m
-from meetings import services
+from meetings import plans, services
 from staffing.models import Worker
 
 
@@ -179,3 +180,23 @@ class ChronicleEntryAdmin(ReadOnlyScoped):
     list_filter = ("community",)
     list_select_related = ("community",)
     date_hierarchy = "date"
+
+
+@admin.register(m.WorkPlan)
+class WorkPlanAdmin(ScopedModelAdmin):
+    """MEET-2: the director's yearly, quarterly and monthly plans, saved through the service."""
+
+    save_service = staticmethod(plans.workplan_save)
+    list_display = ("community", "kind", "period_start", "title", "drafted_by", "approved_by")
+    list_filter = ("kind", "community")
+    search_fields = ("title",)
+    list_select_related = ("community", "drafted_by", "approved_by")
+    date_hierarchy = "period_start"
+    exclude = ("drafted_by",)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "approved_by":
+            kwargs["queryset"] = scoped(
+                m.Motion.objects.filter(kind=m.MotionKind.PLAN, passed=True), request.user
+            ).select_related("sitting")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -18,7 +18,9 @@ from meetings.models import (
     MotionState,
     SittingState,
 )
+from meetings.plans import missing_plans
 from meetings.selectors import last_regular_held
+from meetings.workplans import PlanKind, period_label
 
 
 @register(
@@ -68,6 +70,22 @@ def work_report(community, profile):
         return Result.warning(_("近 %(months)s 个月居委会未向居民代表会议报告工作") % values)
     values["last"] = timezone.localdate(last)
     return Result.ok(_("居委会于 %(last)s 向居民代表会议报告工作") % values)
+
+
+@register(
+    "meet2-work-plans",
+    rule_id="MEET-2",
+    title=gettext_lazy("年度、季度、月份工作计划"),
+    citation="003 二(二)",
+)
+def work_plans(community, profile):
+    missing = missing_plans(community.pk)
+    if missing:
+        names = "、".join(
+            f"{period_label(kind, start)}{PlanKind(kind).label}" for kind, start in missing
+        )
+        return Result.warning(_("尚未拟定：%(names)s") % {"names": names})
+    return Result.ok(_("本年度、本季度、本月工作计划均已拟定"))
 
 
 def _last_week(today):

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from attendance.forms import TEXTAREA, DateInput, TokenForm
 from meetings.models import AttendanceStatus, MeetingKind, MotionKind, SittingBasis, SittingKind
+from meetings.workplans import PlanKind
 
 
 class DateTimeInput(forms.DateTimeInput):
@@ -91,3 +92,12 @@ class ChronicleForm(TokenForm):
     date = forms.DateField(label=_("日期"), widget=DateInput())
     title = forms.CharField(label=_("事项"), max_length=200)
     description = forms.CharField(label=_("内容"), widget=TEXTAREA, required=False)
+
+
+class WorkPlanForm(TokenForm):
+    """MEET-2: a yearly, quarterly or monthly plan; any day of the period picks the period."""
+
+    kind = forms.ChoiceField(label=_("计划类别"), choices=PlanKind.choices)
+    period = forms.DateField(label=_("计划期内任一日期"), widget=DateInput())
+    title = forms.CharField(label=_("标题"), max_length=200)
+    body = forms.CharField(label=_("计划内容"), widget=TEXTAREA)

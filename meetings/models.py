@@ -569,3 +569,7 @@ class ChronicleEntry(TimeStampedModel):
 
     def __str__(self):
         return f"{self.date} {self.title}"
+
+
+# MEET-2 work plans live in their own module (this one is long); imported for the app registry.
+from meetings.workplans import PlanKind, WorkPlan  # noqa: E402, F401

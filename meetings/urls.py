@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from meetings import views
+from meetings import plan_views, views
 
 app_name = "meetings"
 urlpatterns = [
@@ -10,6 +10,7 @@ urlpatterns = [
     path("community/<int:community_id>/sittings/new/", views.convene, name="convene"),
     path("community/<int:community_id>/meetings/new/", views.meeting_new, name="meeting_new"),
     path("community/<int:community_id>/events/", views.events, name="events"),
+    path("community/<int:community_id>/plans/", plan_views.plan_list, name="plans"),
     path("sittings/<int:pk>/", views.sitting, name="sitting"),
     path("sittings/<int:pk>/close/", views.sitting_close, name="sitting_close"),
     path("sittings/<int:pk>/motions/new/", views.motion_new, name="motion_new"),
