@@ -160,6 +160,22 @@ class FinanceGenerateForm(OneTimeTokenMixin, forms.Form):
         self.fields["statement"].queryset = statements
 
 
+class SittingChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.community.name} · {obj}"
+
+
+class AssemblyGenerateForm(OneTimeTokenMixin, forms.Form):
+    """DISC-1(3): the results of a closed sitting of the residents' representative assembly."""
+
+    sitting = SittingChoiceField(label=_("居民代表会议（已闭会）"), queryset=None)
+
+    def __init__(self, *args, sittings=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._add_token()
+        self.fields["sitting"].queryset = sittings
+
+
 class ListGenerateForm(OneTimeTokenMixin, forms.Form):
     community = forms.ModelChoiceField(label=_("社区"), queryset=None)
     category = forms.ChoiceField(

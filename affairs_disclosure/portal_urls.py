@@ -3,13 +3,14 @@
 
 from django.urls import path
 
+from affairs_disclosure import portal_generate
 from affairs_disclosure import portal_views as views
 
 app_name = "disclosure"
 urlpatterns = [
     path("", views.home, name="home"),
     path("new/", views.item_new, name="item_new"),
-    path("generate/", views.generate, name="generate"),
+    path("generate/", portal_generate.generate, name="generate"),
     path("status/", views.status, name="status"),
     path("items/<int:pk>/", views.item_detail, name="item"),
     path("items/<int:pk>/edit/", views.item_edit, name="item_edit"),

@@ -1,9 +1,10 @@
 """Disclosure pages of the worker portal (/portal/disclosure/, namespace "disclosure"):
 draft, approve (DISC-3), stamp (FIN-7, street supervision committee), publish, archive and
-correct items; generate drafts from the quarterly statement and the ledgers; answer residents'
-questions (DISC-4); the street table of who disclosed what and when (DISC-2). Thin views over
-affairs_disclosure.selectors; every write calls affairs_disclosure.services. Another
-community's item, attachment or question is 404 on every URL."""
+correct items; generate drafts from the quarterly statement, the ledgers and the assembly's
+results; answer residents' questions (DISC-4); the street table of who disclosed what and when
+(DISC-2). Thin views over affairs_disclosure.selectors; every write calls
+affairs_disclosure.services. Another community's item, attachment or question is 404 on every
+URL."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,9 +21,7 @@ from affairs_disclosure.forms import (
     ActionForm,
     AttachmentForm,
     CloseForm,
-    FinanceGenerateForm,
     ItemForm,
-    ListGenerateForm,
     ReplyForm,
 )
 from affairs_disclosure.models import (
@@ -279,58 +278,6 @@ def attachment_delete(request, pk):
     else:
         messages.success(request, _("附件已删除。"))
     return redirect("disclosure:item", pk=obj.item_id)
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def generate(request):
-    """Drafts from the finance chapter's stamped statement (FIN-7) or from the ledgers'
-    低保 / relief lists (DISC-1(4)(6))."""
-    user = request.user
-    communities = _communities_where(user, perm("add"))
-    if not communities.exists():
-        raise PermissionDenied
-    statements = selectors.statements_for_generation(user=user).filter(community__in=communities)
-    finance_form = FinanceGenerateForm(statements=statements, prefix="fin")
-    list_form = ListGenerateForm(communities=communities, prefix="list")
-    if request.method == "POST":
-        which = request.POST.get("which")
-        form = (
-            FinanceGenerateForm(request.POST, statements=statements, prefix="fin")
-            if which == "finance"
-            else ListGenerateForm(request.POST, communities=communities, prefix="list")
-        )
-        if form.is_valid():
-            if not form.claim_token(user):
-                messages.info(request, _("该表单已经提交过，未重复生成。"))
-                return redirect("disclosure:home")
-            data = form.cleaned_data
-            try:
-                if which == "finance":
-                    item = services.item_generate_finance(user=user, statement=data["statement"])
-                else:
-                    item = services.item_generate_list(
-                        user=user,
-                        community=data["community"],
-                        category=data["category"],
-                        year=data["year"],
-                        quarter=data["quarter"],
-                    )
-            except (ValidationError, PermissionDenied) as exc:
-                form.release_token(user)
-                if isinstance(exc, ValidationError):
-                    form.add_service_errors(exc)
-                else:
-                    form.add_error(None, str(exc))
-            else:
-                messages.success(request, _("已生成草稿，请核对后提请核准。"))
-                return redirect("disclosure:item", pk=item.pk)
-        if which == "finance":
-            finance_form = form
-        else:
-            list_form = form
-    context = {"finance_form": finance_form, "list_form": list_form}
-    return render(request, "portal/disclosure/generate.html", context)
 
 
 @login_required

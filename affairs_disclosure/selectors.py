@@ -57,6 +57,7 @@ def item_get(*, user, pk: int) -> DisclosureItem:
             "archived_by",
             "supersedes",
             "source_statement",
+            "source_sitting",
         ).prefetch_related(
             Prefetch("approvals", queryset=DisclosureApproval.objects.select_related("user")),
             Prefetch("attachments", queryset=DisclosureAttachment.objects.order_by("pk")),
@@ -107,6 +108,19 @@ def statements_for_generation(*, user):
         ),
         user,
     ).order_by("-year", "-quarter", "community__name", "-version")
+
+
+def sittings_for_generation(*, user):
+    """Closed sittings of the residents' representative assembly in the user's scope with at
+    least one motion voted on (MEET-1): the sources of a resolutions disclosure (DISC-1(3))."""
+    from meetings.models import MotionState, Sitting, SittingState
+
+    return (
+        scoped(Sitting.objects.select_related("community"), user)
+        .filter(state=SittingState.CLOSED, motions__state=MotionState.CLOSED)
+        .distinct()
+        .order_by("-closed_at", "-pk")
+    )
 
 
 # --- the street table (DISC-2) -----------------------------------------------------------------

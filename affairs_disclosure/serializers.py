@@ -38,6 +38,7 @@ ITEM_READ_ONLY = (
     "correction_reason",
     "source",
     "source_statement",
+    "source_sitting",
     "state",
     "state_display",
     "needs_stamp",

@@ -126,6 +126,7 @@ class DisclosureItemAdmin(DisclosureToolsMixin, ScopedModelAdmin):
         "correction_reason",
         "source",
         "source_statement",
+        "source_sitting",
         "created_by",
         "approvals_display",
         "stamped_on",

@@ -1,5 +1,6 @@
 """Extra views of the disclosure item admin: the street table (DISC-2) and the generation
-of drafts from the quarterly statement (FIN-7) and the ledgers' lists (DISC-1(4)(6))."""
+of drafts from the quarterly statement (FIN-7), the ledgers' lists (DISC-1(4)(6)) and the
+assembly's results (DISC-1(3))."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
@@ -8,9 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from affairs_disclosure import rules, selectors, services
+from affairs_disclosure import rules, selectors
 from affairs_disclosure.admin.common import show_errors
-from affairs_disclosure.forms import FinanceGenerateForm, ListGenerateForm
+from affairs_disclosure.portal_generate import generate_forms, generate_run
 from affairs_disclosure.portal_views import _communities_where, quarter_options
 from affairs_disclosure.services.common import perm
 
@@ -36,41 +37,20 @@ class DisclosureToolsMixin:
         return TemplateResponse(request, "admin/affairs_disclosure/status_table.html", context)
 
     def generate_view(self, request):
-        """Drafts from a stamped quarterly statement (FIN-7) or from the ledgers' lists."""
+        """Drafts from a stamped quarterly statement (FIN-7), from the ledgers' lists or from
+        a closed sitting's results (DISC-1(3)), through the portal's forms and services."""
         user = request.user
         communities = _communities_where(user, perm("add"))
         if not communities.exists():
             raise PermissionDenied
-        statements = selectors.statements_for_generation(user=user).filter(
-            community__in=communities
-        )
-        forms_ = {
-            "finance": FinanceGenerateForm(statements=statements, prefix="fin"),
-            "list": ListGenerateForm(communities=communities, prefix="list"),
-        }
+        forms_ = generate_forms(user, communities)
         if request.method == "POST":
-            which = "finance" if request.POST.get("which") == "finance" else "list"
-            form = (
-                FinanceGenerateForm(request.POST, statements=statements, prefix="fin")
-                if which == "finance"
-                else ListGenerateForm(request.POST, communities=communities, prefix="list")
-            )
-            forms_[which] = form
+            which = request.POST.get("which")
+            which = which if which in forms_ else "list"
+            form = forms_[which] = generate_forms(user, communities, request.POST)[which]
             if form.is_valid() and form.claim_token(user):
-                data = form.cleaned_data
                 try:
-                    if which == "finance":
-                        item = services.item_generate_finance(
-                            user=user, statement=data["statement"]
-                        )
-                    else:
-                        item = services.item_generate_list(
-                            user=user,
-                            community=data["community"],
-                            category=data["category"],
-                            year=data["year"],
-                            quarter=data["quarter"],
-                        )
+                    item = generate_run(user, which, form.cleaned_data)
                 except (ValidationError, PermissionDenied) as exc:
                     form.release_token(user)
                     show_errors(self, request, exc)
@@ -85,5 +65,6 @@ class DisclosureToolsMixin:
             "title": _("生成公开草稿"),
             "finance_form": forms_["finance"],
             "list_form": forms_["list"],
+            "assembly_form": forms_["assembly"],
         }
         return TemplateResponse(request, "admin/affairs_disclosure/generate.html", context)

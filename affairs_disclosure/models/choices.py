@@ -45,6 +45,7 @@ class Source(models.TextChoices):
     MANUAL = "manual", _("手工编写")
     STATEMENT = "statement", _("由季度财务公开表生成")
     LEDGER = "ledger", _("由台帐生成")
+    ASSEMBLY = "assembly", _("由居民代表会议表决结果生成")
 
 
 class ApprovalSide(models.TextChoices):

@@ -37,6 +37,7 @@ _FROZEN = (
     "channels",
     "source",
     "source_statement_id",
+    "source_sitting_id",
     "created_by_id",
     "approved_at",
     "stamped_on",
@@ -123,6 +124,15 @@ class DisclosureItem(TimeStampedModel):
         blank=True,
         related_name="+",
         verbose_name=_("季度财务公开表"),
+    )
+    source_sitting = models.ForeignKey(
+        "meetings.Sitting",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("居民代表会议"),
+        help_text=_("DISC-1(3)：由已闭会的居民代表会议表决结果生成"),
     )
     state = models.CharField(
         _("状态"), max_length=20, choices=ItemState.choices, default=ItemState.DRAFT
@@ -213,6 +223,12 @@ class DisclosureItem(TimeStampedModel):
                 | Q(stamped_on__isnull=False, stamped_by__isnull=False),
                 name="disc_item_finance_stamped",
                 violation_error_message=_("[FIN-7] 财务公开须经街道监管会审核签章后才能公布"),
+            ),
+            models.UniqueConstraint(
+                fields=["source_sitting"],
+                condition=Q(source_sitting__isnull=False, supersedes__isnull=True),
+                name="disc_item_one_per_sitting",
+                violation_error_message=_("[DISC-1] 该次居民代表会议已生成公开事项"),
             ),
             models.CheckConstraint(
                 condition=Q(supersedes__isnull=True) | Q(version__gt=1),

@@ -1,7 +1,9 @@
 """Every write of affairs disclosure (CONVENTIONS: services): the workflow of items
-(`items.py`), generated drafts (`generate.py`) and residents' questions (`questions.py`).
+(`items.py`), generated drafts (`generate.py`; from the assembly's results `assembly.py`) and
+residents' questions (`questions.py`).
 Admin, portal and public views call these and nothing else writes the models."""
 
+from affairs_disclosure.services.assembly import assembly_content, item_generate_assembly
 from affairs_disclosure.services.common import bump_public_version, street_perm
 from affairs_disclosure.services.generate import (
     item_generate_finance,
@@ -36,6 +38,7 @@ from affairs_disclosure.services.questions import (
 __all__ = [
     "REPLY_PERM",
     "approval_perm",
+    "assembly_content",
     "attachment_add",
     "attachment_delete",
     "bump_public_version",
@@ -44,6 +47,7 @@ __all__ = [
     "item_archive",
     "item_correct",
     "item_delete",
+    "item_generate_assembly",
     "item_generate_finance",
     "item_generate_list",
     "item_publish",

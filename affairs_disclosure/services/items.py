@@ -316,6 +316,7 @@ def item_correct(*, user, item: DisclosureItem, reason: str) -> DisclosureItem:
         channels=original.channels,
         source=original.source,
         source_statement=original.source_statement,
+        source_sitting=original.source_sitting,
         created_by=user,
         state=ItemState.DRAFT,
     )
