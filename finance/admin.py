@@ -28,6 +28,7 @@ from finance.models import (
     FundingAllocation,
     Income,
 )
+from finance.register_admin import ReceiptBatchAdmin  # noqa: F401  (registers the register)
 
 
 def _errors(model_admin, request, exc):

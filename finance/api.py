@@ -307,3 +307,7 @@ def register(router):
     router.register("finance/incomes", IncomeViewSet, basename="finance-income")
     router.register("finance/journal", JournalEntryViewSet, basename="finance-journal")
     router.register("finance/statements", QuarterlyStatementViewSet, basename="finance-statement")
+
+    from finance import register_api  # the receipt register, in-kind donations, paid services
+
+    register_api.register(router)

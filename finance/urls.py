@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from finance import views
+from finance import register_views, views
 
 app_name = "finance"
 urlpatterns = [
@@ -18,4 +18,10 @@ urlpatterns = [
     path("attachments/<int:pk>/", views.attachment, name="attachment"),
     path("inbox/", views.inbox, name="inbox"),
     path("payments/", views.payments, name="payments"),
+    path("receipts/", register_views.receipts, name="receipts"),
+    path("receipts/export/", register_views.receipts_export, name="receipts_export"),
+    path("receipts/<int:pk>/", register_views.receipt_batch, name="receipt_batch"),
+    path("receipts/<int:pk>/issue/", register_views.receipt_issue, name="receipt_issue"),
+    path("receipts/<int:pk>/void/", register_views.receipt_void, name="receipt_void"),
+    path("receipts/<int:pk>/hand-in/", register_views.receipt_hand_in, name="receipt_hand_in"),
 ]

@@ -39,6 +39,7 @@ def home(request):
         "can_file": can(user, "finance.add_expenseclaim"),
         "show_inbox": not selectors.inbox_scope(user).empty,
         "show_payments": _can_pay_somewhere(user),
+        "show_receipts": can(user, "finance.view_receiptbatch"),
     }
     if context["show_inbox"]:
         context["inbox_count"] = selectors.approval_inbox(user=user).count()

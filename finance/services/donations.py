@@ -29,7 +29,7 @@ def _quantity(value, field="quantity") -> Decimal:
         raise ValidationError({field: _("数量必须大于 0")})
     if value != value.quantize(Decimal("0.01")):
         raise ValidationError({field: _("数量最多保留两位小数")})
-    return value
+    return value.quantize(Decimal("0.01"))
 
 
 def in_kind_validate(*, user, instance: InKindDonation) -> None:
@@ -53,7 +53,8 @@ def in_kind_record(*, user, instance: InKindDonation) -> InKindDonation:
     require(user, "finance.add_inkinddonation", instance)
     in_kind_validate(user=user, instance=instance)
     instance.quantity = _quantity(instance.quantity)
-    instance.estimated_value = check_amount(instance.estimated_value, "estimated_value")
+    value = check_amount(instance.estimated_value, "estimated_value")
+    instance.estimated_value = value.quantize(Decimal("0.01"))
     instance.received_on = check_not_future(instance.received_on, "received_on")
     instance.recorded_by = user
     instance.full_clean()

@@ -5,6 +5,7 @@ voided − handed in. Every write locks the batch row, so two people issuing the
 at once get exactly one receipt (the unique constraint stands behind it)."""
 
 import datetime as dt
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -17,6 +18,8 @@ from core.services import require
 from finance import rules
 from finance.models import Income, Receipt, ReceiptBatch, ReceiptHandIn, ReceiptState
 from finance.services.common import check_amount, check_not_future
+
+CENT = Decimal("0.01")
 
 
 def _lock_register(community_id: int) -> None:
@@ -160,7 +163,7 @@ def receipt_issue(
     linked to its income where it records one. Refused outside the batch, for a number
     already used or handed in, and when a lower number was skipped without a void."""
     batch = _locked_batch(user, batch, "finance.add_receipt")
-    amount = check_amount(amount)
+    amount = check_amount(amount).quantize(CENT)
     issued_on = check_not_future(issued_on, "issued_on")
     if issued_on < batch.received_on:
         raise ValidationError({"issued_on": _("开票日期不能早于票据领用日期")})
