@@ -92,7 +92,10 @@ def paid_rate_save(*, user, instance: PaidServiceRate) -> PaidServiceRate:
     return instance
 
 
+paid_rate_check = _check_rate
+
 __all__ = [
+    "paid_rate_check",
     "paid_rate_save",
     "paid_rate_validate",
     "paid_service_save",
