@@ -18,7 +18,8 @@ has something to show (the `Spec` fields marked "finding"):
     晓光 ORG-5 three buildings without a 楼栋长; ORG-8 a compound without owners' committee
 
 Staffing (workers, terms, training, study, check-ups, evaluations, a handover) comes from
-staffing/demo.py, with its own short list of deliberate findings.
+staffing/demo.py, with its own short list of deliberate findings; finance, attendance and
+meetings from finance/demo.py, attendance/demo.py and meetings/demo.py, through their services.
 
 Writes go straight through the ORM (seed data); role grants go through
 core.services.role_assign so the django-guardian grants and is_staff are right.
@@ -624,6 +625,11 @@ def build_demo(*, today: dt.date | None = None) -> dict | None:
         logins = {user.username: user for user, _role, _where in grants}
         logins["admin"] = User.objects.get(username="admin")
         build_finance(street, builder.today, logins)
+        from attendance.demo import build_attendance
+        from meetings.demo import build_meetings
+
+        build_attendance(street, builder.today, logins)
+        build_meetings(street, builder.today, logins)
         findings = compliance_run()
         from staffing.reminders import reminders_sweep
 
