@@ -231,18 +231,6 @@ class InKindDistributionAdmin(WrittenOnce, ScopedModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return () if obj is None else (*self.fields, "value")
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change, **kwargs)
-
-        class DistributionForm(form):
-            def _post_clean(self):
-                # Value, recorder and the quantity left are the service's: validate there.
-                forms.ModelForm._post_clean(self)
-                self._errors.pop("value", None)
-                self._errors.pop("recorded_by", None)
-
-        return DistributionForm
-
     def save_model(self, request, obj, form, change):
         row = services.in_kind_distribute(
             user=request.user,

@@ -269,3 +269,53 @@ def test_api_in_kind_record_and_distribute(fin):
     assert ok.json()["value"] == "500.00"
     detail = api.get(f"/api/v1/finance/in-kind/{pk}/").json()
     assert detail["remaining_quantity"] == "15.00"
+
+
+@pytest.mark.django_db
+def test_admin_in_kind_and_paid_services(client):
+    from django.urls import reverse
+
+    fin = make_fin()
+    other = make_fin(CommunityFactory(name="乙社区"))
+    donation = donate(fin)
+    foreign = donate(other)
+    paid(fin)
+    client.force_login(fin.director)
+    for name in ("inkinddonation", "inkinddistribution", "paidservice"):
+        for view in ("changelist", "add"):
+            url = reverse(f"admin:finance_{name}_{view}")
+            assert client.get(url).status_code == 200, url
+    url = reverse("admin:finance_inkinddonation_change", args=[foreign.pk])
+    assert client.get(url).status_code == 404
+    url = reverse("admin:finance_inkinddistribution_add")
+    data = {
+        "donation": donation.pk,
+        "quantity": "2",
+        "distributed_on": today().isoformat(),
+        "category": "relief",
+        "recipient": "困难户",
+        "purpose": "慰问",
+    }
+    assert client.post(url, data).status_code == 302
+    assert donation.distributions.get().value == D("66.67")
+    assert client.post(url, {**data, "donation": foreign.pk}).status_code == 200  # not a choice
+    assert InKindDistribution.objects.count() == 1
+    url = reverse("admin:finance_paidservice_add")
+    data = {
+        "community": fin.community.pk,
+        "name": "健康讲座",
+        "kind": "activity",
+        "resolution_ref": "居代会〔2026〕9号",
+        "standard_fee": "10.00",
+        "fee_unit": "次",
+        "use_of_fees": "construction",
+        "starts_on": today().isoformat(),
+        "rates-TOTAL_FORMS": "1",
+        "rates-INITIAL_FORMS": "0",
+        "rates-0-group": special_group_type("dibao").pk,
+        "rates-0-fee": "10.01",
+    }
+    response = client.post(url, data)
+    assert response.status_code == 200 and "FIN-8" in response.content.decode()
+    assert client.post(url, {**data, "rates-0-fee": "5.00"}).status_code == 302
+    assert PaidService.objects.get(name="健康讲座").rates.get().fee == D("5.00")

@@ -288,3 +288,33 @@ def test_fin11_check_reports_gaps_unbooked_receipts_and_incomes_without_one(fin)
     )
     found = finding(fin.community, "fin11-receipts")
     assert "未开具收据" in found.message and "80.00" in found.message
+
+
+@pytest.mark.django_db
+def test_fin11_receipt_check_query_count_is_fixed():
+    from django.test.utils import CaptureQueriesContext
+
+    from core.compliance import REGISTRY
+
+    small, large = make_fin(), make_fin(CommunityFactory(name="乙社区"))
+    issue(small, receive(small))
+    for i in range(4):
+        batch = receive(large, first=1 + i * 100, last=50 + i * 100)
+        for _ in range(5):
+            issue(large, batch)
+        services.receipt_void(user=large.cashier, batch=batch, number=20 + i * 100, reason="x")
+        services.receipt_hand_in(
+            user=large.cashier,
+            batch=batch,
+            first_no=41 + i * 100,
+            last_no=50 + i * 100,
+            handed_to="街道",
+        )
+    counts = []
+    for fin in (small, large):
+        community = fin.community
+        community.profile  # noqa: B018 - loaded before counting, as compliance_run does
+        with CaptureQueriesContext(connection) as ctx:
+            REGISTRY["fin11-receipts"].func(community, community.profile)
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1]
