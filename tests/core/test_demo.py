@@ -1,11 +1,15 @@
 """The demo street (core.demo, `manage.py seed_demo`) and the login table (`demo_logins`)."""
 
+import datetime as dt
 from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.utils import timezone
 
+from attendance import models as att
+from attendance.cases import cases_sweep
 from communities.models import (
     Building,
     Community,
@@ -19,6 +23,9 @@ from communities.models import (
 from core.demo import COMMUNITIES, DEMO_PASSWORD, STREET, STREET_LOGINS, build_demo
 from core.models import ComplianceFinding, FindingStatus, Role, RoleAssignment
 from core.scoping import scope_for
+from meetings import models as meet
+from meetings.rules import has_quorum
+from meetings.workplans import WorkPlan
 
 pytestmark = pytest.mark.django_db
 
@@ -368,41 +375,24 @@ def test_demo_finance_seeding_twice_changes_nothing(finance_demo):
 def test_demo_attendance_register_leave_cases_and_sheets(demo):
     """attendance/demo.py: a register with some lateness and one absence (→ the ATT-4
     self-criticism and nothing else), leave across the ATT-2 tiers, last month's sheets."""
-    import datetime as dt
-
-    from django.utils import timezone
-
-    from attendance.cases import cases_sweep
-    from attendance.models import (
-        AttendanceCase,
-        AttendanceRecord,
-        CaseKind,
-        Leave,
-        LeaveApproval,
-        LeaveState,
-        LeaveStep,
-        MonthlySheet,
-        SheetState,
-    )
-
-    records = AttendanceRecord.objects.filter(community__street=demo)
+    records = att.AttendanceRecord.objects.filter(community__street=demo)
     assert records.count() > 100 * len(COMMUNITIES)
     assert not records.filter(date__gte=timezone.localdate()).exists()  # today is left to try
     cases_sweep()  # today's sweep finds nothing the seed did not already make
-    kinds = list(AttendanceCase.objects.values_list("kind", flat=True))
-    assert kinds == [CaseKind.SELF_CRITICISM]
-    states = set(Leave.objects.values_list("state", flat=True))
+    kinds = list(att.AttendanceCase.objects.values_list("kind", flat=True))
+    assert kinds == [att.CaseKind.SELF_CRITICISM]
+    states = set(att.Leave.objects.values_list("state", flat=True))
     assert states == {
-        LeaveState.APPROVED,
-        LeaveState.FILED,
-        LeaveState.REJECTED,
-        LeaveState.PENDING,
+        att.LeaveState.APPROVED,
+        att.LeaveState.FILED,
+        att.LeaveState.REJECTED,
+        att.LeaveState.PENDING,
     }
-    steps = set(LeaveApproval.objects.values_list("step", flat=True))
-    assert {LeaveStep.DIRECTOR, LeaveStep.CHIEF, LeaveStep.DEPUTY} <= steps
+    steps = set(att.LeaveApproval.objects.values_list("step", flat=True))
+    assert {att.LeaveStep.DIRECTOR, att.LeaveStep.CHIEF, att.LeaveStep.DEPUTY} <= steps
     last_month = (timezone.localdate().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
-    sheets = MonthlySheet.objects.filter(month=last_month)
-    submitted = sheets.filter(state=SheetState.SUBMITTED)
+    sheets = att.MonthlySheet.objects.filter(month=last_month)
+    submitted = sheets.filter(state=att.SheetState.SUBMITTED)
     assert submitted.count() == 2 and sheets.count() == len(COMMUNITIES)
     assert all(s.clerk_signed_by_id != s.director_signed_by_id and s.stamped for s in submitted)
 
@@ -410,25 +400,15 @@ def test_demo_attendance_register_leave_cases_and_sheets(demo):
 def test_demo_meetings_sitting_motions_minutes_and_plans(demo):
     """meetings/demo.py: a closed assembly sitting with a quorum, one motion passed and one
     failed, regular meetings with minutes, the 大事记, one MEET-5 absence, work plans."""
-    from meetings.models import (
-        ChronicleEntry,
-        DisciplineRecord,
-        Meeting,
-        Sitting,
-        SittingState,
-    )
-    from meetings.rules import has_quorum
-    from meetings.workplans import WorkPlan
-
-    sitting = Sitting.objects.get(community__street=demo)
-    assert sitting.state == SittingState.CLOSED and sitting.recorder_id and sitting.minutes
+    sitting = meet.Sitting.objects.get(community__street=demo)
+    assert sitting.state == meet.SittingState.CLOSED and sitting.recorder_id and sitting.minutes
     present = sitting.seats.filter(checked_in_at__isnull=False).count()
     assert has_quorum(present, sitting.representatives_total)
     assert sorted(sitting.motions.values_list("passed", flat=True)) == [False, True]
-    assert Meeting.objects.filter(community__street=demo).count() == 3 * len(COMMUNITIES)
-    assert not Meeting.objects.filter(minutes="").exists()
-    assert ChronicleEntry.objects.filter(community__street=demo).count() == 2
-    assert DisciplineRecord.objects.count() == 1
+    assert meet.Meeting.objects.filter(community__street=demo).count() == 3 * len(COMMUNITIES)
+    assert not meet.Meeting.objects.filter(minutes="").exists()
+    assert meet.ChronicleEntry.objects.filter(community__street=demo).count() == 2
+    assert meet.DisciplineRecord.objects.count() == 1
     c1 = Community.objects.get(street=demo, name=COMMUNITIES[0].name)
     plans = WorkPlan.objects.filter(community=c1)
     assert plans.count() == 3 and plans.filter(approved_by__passed=True).count() == 1
