@@ -1,6 +1,7 @@
 """REST API of affairs disclosure (/api/v1/disclosure/): items with their workflow actions
 (approve by the party organisation or the committee, DISC-3; stamp by the street supervision
-committee, FIN-7; publish; archive; return; correct) and residents' questions (DISC-4) with
+committee, FIN-7; publish; archive; return; correct; a draft from a closed sitting's results,
+DISC-1(3)) and residents' questions (DISC-4) with
 answer and close. Reads are scoped by ScopedViewSetMixin (another community's item or
 question is 404, also for its actions); every write calls affairs_disclosure.services, so a
 refusal comes back as a 400 with its rule id ({"code": "DISC-3", ...})."""
@@ -16,8 +17,8 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from affairs_disclosure import selectors, services
 from affairs_disclosure import serializers as s
-from affairs_disclosure import services
 from affairs_disclosure.models import (
     Category,
     DisclosureApproval,
@@ -131,6 +132,22 @@ class DisclosureItemViewSet(
         serializer.is_valid(raise_exception=True)
         self.perform_update(serializer)
         return self._detail(serializer.instance)
+
+    @extend_schema(
+        request=s.DisclosureGenerateAssemblySerializer, responses=s.DisclosureItemDetailSerializer
+    )
+    @action(detail=False, methods=["post"], url_path="generate-assembly")
+    def generate_assembly(self, request):
+        """DISC-1(3): the resolutions draft of a closed sitting of the residents'
+        representative assembly (201 when made now, 200 when the sitting's draft exists)."""
+        body = s.DisclosureGenerateAssemblySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        sitting = selectors.sitting_for_generation_get(
+            user=request.user, pk=body.validated_data["sitting"]
+        )
+        existed = DisclosureItem.objects.filter(source_sitting=sitting).exists()
+        item = services.item_generate_assembly(user=request.user, sitting=sitting)
+        return self._detail(item, status.HTTP_200_OK if existed else status.HTTP_201_CREATED)
 
     @extend_schema(
         request=s.DisclosureApproveSerializer, responses=s.DisclosureItemDetailSerializer

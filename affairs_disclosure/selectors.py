@@ -123,6 +123,14 @@ def sittings_for_generation(*, user):
     )
 
 
+def sitting_for_generation_get(*, user, pk: int):
+    """A sitting in the user's scope, whatever its state (the service says why one not
+    closed is refused); Http404 for any other id."""
+    from meetings.models import Sitting
+
+    return get_object_or_404(scoped(Sitting.objects.all(), user), pk=pk)
+
+
 # --- the street table (DISC-2) -----------------------------------------------------------------
 
 

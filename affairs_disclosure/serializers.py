@@ -117,6 +117,10 @@ class DisclosureDateSerializer(serializers.Serializer):
     )
 
 
+class DisclosureGenerateAssemblySerializer(serializers.Serializer):
+    sitting = serializers.IntegerField(help_text=_("已闭会的居民代表会议（DISC-1(3)）"))
+
+
 class DisclosureReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=1000)
 

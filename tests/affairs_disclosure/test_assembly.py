@@ -203,3 +203,30 @@ def test_admin_generates_the_resolutions_draft(disc, client):
     assert response.status_code == 302
     assert response.url == reverse("admin:affairs_disclosure_disclosureitem_change", args=[item.pk])
     assert client.get(response.url).status_code == 200
+
+
+GENERATE_API = "/api/v1/disclosure/items/generate-assembly/"
+
+
+@pytest.mark.django_db
+def test_api_generates_the_draft_once_with_the_rule_id_on_refusal(disc):
+    from rest_framework.test import APIClient
+
+    sitting = closed_sitting(disc.community, disc.director)
+    api = APIClient()
+    api.force_authenticate(disc.director)
+    first = api.post(GENERATE_API, {"sitting": sitting.pk}, format="json")
+    assert first.status_code == 201, first.content
+    assert first.json()["category"] == "resolutions"
+    assert first.json()["source_sitting"] == sitting.pk
+    again = api.post(GENERATE_API, {"sitting": sitting.pk}, format="json")
+    assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+    disc.approved(DisclosureItem.objects.get(pk=first.json()["id"]))
+    refused = api.post(GENERATE_API, {"sitting": sitting.pk}, format="json")
+    assert refused.status_code == 400 and refused.json()["code"] == "DISC-3"
+    open_sitting, _director = convened(disc.community, director=disc.director, title="临时会议")
+    not_closed = api.post(GENERATE_API, {"sitting": open_sitting.pk}, format="json")
+    assert not_closed.status_code == 400 and not_closed.json()["code"] == "MEET-1"
+    other = closed_sitting(disc.other, disc.other_director)
+    assert api.post(GENERATE_API, {"sitting": other.pk}, format="json").status_code == 404
+    assert DisclosureItem.objects.count() == 1
