@@ -607,3 +607,17 @@ def test_special_groups_import_through_a_real_celery_worker(
     job = _wait_for(job, {ImportState.DONE, ImportState.FAILED})
     assert job.state == ImportState.DONE, job.message
     assert SpecialGroupMember.objects.filter(community=ab["a"]).count() == 3
+
+
+@pytest.mark.django_db
+def test_volunteer_service_admin_list_runs_a_fixed_number_of_queries(client, ab):
+    from tests.factories import VolunteerServiceFactory
+    from tests.helpers import query_count
+
+    client.force_login(user_with_role(Role.STREET_ADMIN, street=ab["a"].street))
+    url = reverse("admin:communities_volunteerservice_changelist")
+    VolunteerServiceFactory.create_batch(2, community=ab["a"])
+    client.get(url)
+    small = query_count(client, url)
+    VolunteerServiceFactory.create_batch(20, community=ab["b"])
+    assert query_count(client, url) == small
