@@ -1,9 +1,10 @@
 """Every write of affairs disclosure (CONVENTIONS: services): the workflow of items
-(`items.py`), generated drafts (`generate.py`; from the assembly's results `assembly.py`) and
-residents' questions (`questions.py`).
-Admin, portal and public views call these and nothing else writes the models."""
+(`items.py`) and their attachments (`attachments.py`), generated drafts (`generate.py`; from
+the assembly's results `assembly.py`) and residents' questions (`questions.py`). Admin,
+portal and public views call these and nothing else writes the models."""
 
 from affairs_disclosure.services.assembly import assembly_content, item_generate_assembly
+from affairs_disclosure.services.attachments import attachment_add, attachment_delete, check_upload
 from affairs_disclosure.services.common import bump_public_version, street_perm
 from affairs_disclosure.services.generate import (
     item_generate_finance,
@@ -14,9 +15,6 @@ from affairs_disclosure.services.generate import (
 )
 from affairs_disclosure.services.items import (
     approval_perm,
-    attachment_add,
-    attachment_delete,
-    check_upload,
     item_approve,
     item_archive,
     item_correct,
