@@ -372,7 +372,8 @@ def test_demo_finance_seeding_twice_changes_nothing(finance_demo):
     assert _finance_counts() == before
 
 
-def test_demo_attendance_register_leave_cases_and_sheets(demo):
+def test_demo_attendance_register_leave_cases_and_sheets(finance_demo):
+    demo = finance_demo  # the module's one demo street (built once)
     """attendance/demo.py: a register with some lateness and one absence (→ the ATT-4
     self-criticism and nothing else), leave across the ATT-2 tiers, last month's sheets."""
     records = att.AttendanceRecord.objects.filter(community__street=demo)
@@ -397,7 +398,8 @@ def test_demo_attendance_register_leave_cases_and_sheets(demo):
     assert all(s.clerk_signed_by_id != s.director_signed_by_id and s.stamped for s in submitted)
 
 
-def test_demo_meetings_sitting_motions_minutes_and_plans(demo):
+def test_demo_meetings_sitting_motions_minutes_and_plans(finance_demo):
+    demo = finance_demo  # the module's one demo street (built once)
     """meetings/demo.py: a closed assembly sitting with a quorum, one motion passed and one
     failed, regular meetings with minutes, the 大事记, one MEET-5 absence, work plans."""
     sitting = meet.Sitting.objects.get(community__street=demo)
