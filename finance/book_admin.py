@@ -347,6 +347,7 @@ class QuarterlyStatementAdmin(ScopedModelAdmin):
             extra["income_rows"] = _labelled(obj.totals.get("income", {}), IncomeKind)
             extra["expense_rows"] = _labelled(obj.totals.get("expense", {}), ExpenseCategory)
             extra["earmark_rows"] = _labelled(obj.totals.get("earmarked", {}), ExpenseCategory)
+            extra["in_kind_rows"] = _labelled(obj.totals.get("in_kind", {}), ExpenseCategory)
         return super().change_view(request, object_id, form_url, extra)
 
     def transition_view(self, request, object_id, name):

@@ -68,7 +68,11 @@ from finance.models import (
     ExpenseClaim,
     Income,
     IncomeKind,
+    InKindDonation,
+    PaidService,
+    PaidServiceKind,
     PaymentMethod,
+    ReceiptBatch,
 )
 from finance.selectors import book_balances
 
@@ -155,6 +159,8 @@ class _Cast:
     incomes: dict = field(default_factory=dict)
     lines: dict = field(default_factory=dict)
     budget: Budget | None = None
+    receipts: ReceiptBatch | None = None
+    paid_service: PaidService | None = None
 
 
 class _Timeline:
@@ -389,15 +395,39 @@ def _community(rng, timeline, cast, n, today, users, supervisors, standards) -> 
                     earmark_category=earmark,
                     earmark_purpose=purpose,
                     resolution_ref=resolution,
+                    paid_service=cast.paid_service if kind == IncomeKind.SERVICE_FEE else None,
                 ),
             )
+            if rules.needs_receipt(kind):  # FIN-11: the community's own receipt, linked
+                services.receipt_issue(
+                    user=cast.cashier,
+                    batch=cast.receipts,
+                    amount=amount,
+                    payer=source,
+                    purpose=purpose,
+                    income=cast.incomes[kind],
+                )
 
         return record
+
+    def receive_receipts():  # FIN-11 票据收: a book of 50 receipt forms from the street
+        cast.receipts = services.receipt_batch_receive(
+            user=cast.cashier,
+            instance=ReceiptBatch(
+                community=c,
+                series="锦社收",
+                first_no=n * 1000 + 1,
+                last_no=n * 1000 + 50,
+                received_on=timezone.localdate(),
+                source="锦澜街道财政所",
+            ),
+        )
 
     timeline.at(day(1, 4), 8, 45, budget)
     timeline.at(day(1, 5), 9, 0, account)
     timeline.at(day(1, 6), 9, 15, approve_budget)
     timeline.at(day(1, 8), 9, 30, allocate)
+    timeline.at(day(1, 8), 10, 30, receive_receipts)
     timeline.at(
         subsidy_day,
         10,
@@ -425,6 +455,8 @@ def _community(rng, timeline, cast, n, today, users, supervisors, standards) -> 
         ),
     )
     if cast.key == "c1":  # FIN-8: a paid course decided by the representatives' assembly
+        timeline.at(day(4, 10), 9, 0, _paid_course(cast, year))
+        timeline.at(day(6, 12), 9, 30, _in_kind(cast))
         timeline.at(
             day(4, 20),
             11,
@@ -443,6 +475,62 @@ def _community(rng, timeline, cast, n, today, users, supervisors, standards) -> 
     for i, claim in enumerate(claims):
         _schedule_claim(timeline, cast, claim, i, users, supervisors, standards)
     _schedule_books(timeline, cast, today, users, supervisors)
+
+
+def _paid_course(cast, year):
+    """FIN-8: the course of c1's service fee, decided by the representatives' assembly, free
+    for families on 低保 and with a disabled member."""
+
+    def run():
+        from communities.models import SpecialGroupType
+
+        c = cast.community
+        free = SpecialGroupType.objects.filter(profile=None, code__in=("dibao", "disabled"))
+        cast.paid_service = services.paid_service_save(
+            user=cast.director,
+            instance=PaidService(
+                community=c,
+                name="老年书画班",
+                kind=PaidServiceKind.COURSE,
+                resolution_ref=f"{c.name.removesuffix('社区')}居代会〔{year}〕2号",
+                standard_fee=Decimal("120.00"),
+                fee_unit="期",
+                use_of_fees=ExpenseCategory.CONSTRUCTION,
+                starts_on=timezone.localdate(),
+            ),
+            rates=[(group, Decimal("0.00")) for group in free],
+        )
+
+    return run
+
+
+def _in_kind(cast):
+    """FIN-5: rice donated for the relief of families in difficulty, 40 of 100 bags given."""
+
+    def run():
+        donation = services.in_kind_record(
+            user=cast.accountant,
+            instance=InKindDonation(
+                community=cast.community,
+                item="大米（10公斤装）",
+                quantity=Decimal("100"),
+                unit="袋",
+                estimated_value=Decimal("6000.00"),
+                donor="锦澜粮油商行",
+                received_on=timezone.localdate(),
+                earmark_category=ExpenseCategory.RELIEF,
+                earmark_purpose="困难家庭端午慰问",
+            ),
+        )
+        services.in_kind_distribute(
+            user=cast.accountant,
+            donation=donation,
+            quantity=Decimal("40"),
+            recipient="辖区低保、特困家庭 40 户",
+            purpose="端午慰问",
+        )
+
+    return run
 
 
 def _plan(rng, cast, today, subsidy, donation, subsidy_day, donation_day) -> list[_Claim]:
