@@ -319,3 +319,30 @@ def test_admin_in_kind_and_paid_services(client):
     assert response.status_code == 200 and "FIN-8" in response.content.decode()
     assert client.post(url, {**data, "rates-0-fee": "5.00"}).status_code == 302
     assert PaidService.objects.get(name="健康讲座").rates.get().fee == D("5.00")
+
+
+@pytest.mark.django_db
+def test_fin5_in_kind_on_the_statement_admin_page(client, fin):
+    from django.urls import reverse
+
+    year, quarter = rules.last_ended_quarter(today())
+    first, _last = rules.quarter_bounds(year, quarter)
+    row = InKindDonation(
+        community=fin.community,
+        item="棉衣",
+        quantity=D("10"),
+        unit="件",
+        estimated_value=D("800.00"),
+        donor="某商会",
+        received_on=first,
+        earmark_category="relief",
+        earmark_purpose="冬季救助",
+    )
+    services.in_kind_record(user=fin.accountant, instance=row)
+    statement = services.statement_generate(
+        user=fin.accountant, community=fin.community, year=year, quarter=quarter
+    )
+    assert statement.totals["in_kind"]["relief"]["received"] == "800.00"
+    client.force_login(fin.director)
+    page = client.get(reverse("admin:finance_quarterlystatement_change", args=[statement.pk]))
+    assert page.status_code == 200 and "实物捐赠（估价）" in page.content.decode()
