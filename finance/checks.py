@@ -1,7 +1,8 @@
 """FIN compliance checks (issue #6), registered in core.compliance. Reported, never blocked:
 split claims (FIN-3), over-budget lines (FIN-6), reconciliation differences (FIN-11), a
-statement not published after its quarter (FIN-7), working fund below FIN-1. Each reads a
-fixed number of queries per community."""
+statement not published after its quarter (FIN-7), working fund below FIN-1, the receipt
+register (FIN-11: numbers skipped, receipts not booked, incomes without a receipt). Each
+reads a fixed number of queries per community."""
 
 import datetime as dt
 from decimal import Decimal
