@@ -310,7 +310,7 @@ class ImportAdminMixin:
             community = request.GET.get("community__id__exact")
             if community:
                 export_url += f"?community={community}"
-            extra_context["export_url"] = export_url
+            extra_context.setdefault("export_url", export_url)  # an admin may have its own
         return super().changelist_view(request, extra_context)
 
     def import_view(self, request):

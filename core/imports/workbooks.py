@@ -5,7 +5,7 @@ every text through core.exports.safe_cell."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -39,11 +39,15 @@ def _cell(sheet, value, *, font=None, fill=None, number_format=None, wrap=False)
     return cell
 
 
-def ledger_workbook(spec: ImportSpec, rows: Iterable[dict] = ()) -> Workbook:
+def ledger_workbook(
+    spec: ImportSpec, rows: Iterable[dict] = (), extra: Sequence[tuple[str, str]] = ()
+) -> Workbook:
     """The data sheet (Chinese headers, required ones shaded red, dropdowns for choice and
     yes/no columns, date and text formats), a hidden sheet with the dropdowns' entries and the
     "说明" sheet. `rows` (dicts by column key, Python values) fill the data sheet: the
-    template has none, an export has the current records."""
+    template has none, an export has the current records. `extra` (key, header) columns
+    follow the spec's: facts an export shows that an import ignores (unknown headers are
+    skipped), so the file still re-imports unchanged."""
     wb = Workbook(write_only=True)
     data = wb.create_sheet(str(spec.sheet_name))
     options = wb.create_sheet(_("选项"))
@@ -95,9 +99,13 @@ def ledger_workbook(spec: ImportSpec, rows: Iterable[dict] = ()) -> Workbook:
             )
             for c in spec.columns
         ]
+        + [_cell(data, str(header), font=BOLD) for _key, header in extra]
     )
     for values in rows:
-        data.append([_value_cell(data, c, values.get(c.key)) for c in spec.columns])
+        data.append(
+            [_value_cell(data, c, values.get(c.key)) for c in spec.columns]
+            + [_plain_cell(data, values.get(key)) for key, _header in extra]
+        )
     for i in range(max((len(labels) for labels in lists), default=0)):
         options.append([labels[i] if i < len(labels) else None for labels in lists])
     _notes_sheet(wb, spec)
@@ -106,6 +114,12 @@ def ledger_workbook(spec: ImportSpec, rows: Iterable[dict] = ()) -> Workbook:
 
 def _value_cell(sheet, column, value):
     value = column.to_cell(value)
+    if isinstance(value, dt.date):
+        return _cell(sheet, value, number_format=DATE_FORMAT)
+    return safe_cell(value)
+
+
+def _plain_cell(sheet, value):
     if isinstance(value, dt.date):
         return _cell(sheet, value, number_format=DATE_FORMAT)
     return safe_cell(value)
