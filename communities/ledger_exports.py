@@ -55,6 +55,9 @@ _FILTER_LABELS = {
     "moved_out": "仅已迁出",
     "duplicate": "待核查（他社区亦登记）",
     "no_id": "无有效身份证号",
+    "include_ended": "含已终止",
+    "community": "社区",
+    "e": "筛选参数有误",
 }
 
 
@@ -74,6 +77,59 @@ def _reveal_communities(user) -> set[int] | None:
     if scope.everything:
         return None
     return {cid for cid, perms in scope.perms_by_community.items() if REVEAL_PERM in perms}
+
+
+# --- shared by every ledger's export (also communities.ledger_exports_more) ----------------
+
+
+def reveal_scope(user, reveal: bool) -> set[int] | None:
+    """Communities whose rows an export asked to `reveal` shows in full (None: all);
+    PermissionDenied when full values are asked without reveal_personal anywhere."""
+    revealable = _reveal_communities(user)
+    if reveal and revealable is not None and not revealable:
+        raise PermissionDenied(_("您没有查看完整身份证号和电话的权限"))
+    return revealable
+
+
+def header_cells(sheet, headers) -> list:
+    """The header row of a write-only sheet, in bold."""
+    bold = Font(bold=True)
+    cells = []
+    for text in headers:
+        cell = WriteOnlyCell(sheet, value=safe_cell(str(text)))
+        cell.font = bold
+        cells.append(cell)
+    return cells
+
+
+def export_logged(*, user, model: str, per_community: dict, filters: str, fields, ip=None):
+    """One PersonalDataLog row per community exported (action export): the filter as text,
+    the number of rows and the personal fields written in full (none when masked).
+    `per_community` maps a community id to [rows, revealed?]."""
+    for community_id, (n, full) in per_community.items():
+        personal_data_log(
+            user=user,
+            action=PersonalDataAction.EXPORT,
+            model=model,
+            community_id=community_id,
+            fields=tuple(fields) if full else (),
+            filters=filters,
+            rows=n,
+            ip=ip,
+        )
+
+
+def file_response(write, *, name: str) -> FileResponse:
+    """An export as a download: `write(stream)` fills a temporary file first, which is
+    then streamed (memory stays flat whatever the number of rows)."""
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it when sent)
+    try:
+        write(handle)
+    except BaseException:
+        handle.close()
+        raise
+    handle.seek(0)
+    return FileResponse(handle, as_attachment=True, filename=name, content_type=XLSX)
 
 
 def _headers():
@@ -107,9 +163,7 @@ def resident_export(*, user, filters: dict, reveal: bool = False, stream, ip=Non
     and phones only when `reveal` and only for communities where the user holds
     reveal_personal; PermissionDenied when asked without the permission anywhere. One
     PersonalDataLog row per community exported (action export, filters, rows)."""
-    revealable = _reveal_communities(user)
-    if reveal and revealable is not None and not revealable:
-        raise PermissionDenied(_("您没有查看完整身份证号和电话的权限"))
+    revealable = reveal_scope(user, reveal)
     today = timezone.localdate()
     residents = permitted(Resident.objects.all(), user, "communities.view_resident")
     residents = with_review_flags(resident_filter(residents, today=today, **filters))
@@ -146,13 +200,7 @@ def resident_export(*, user, filters: dict, reveal: bool = False, stream, ip=Non
 
     wb = Workbook(write_only=True)
     sheet = wb.create_sheet(_("居民台帐"))
-    bold = Font(bold=True)
-    header = []
-    for text in _headers():
-        cell = WriteOnlyCell(sheet, value=text)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
+    sheet.append(header_cells(sheet, _headers()))
     per_community: dict[int, list] = {}  # id -> [rows, revealed?]
     count = 0
     for (
@@ -204,37 +252,32 @@ def resident_export(*, user, filters: dict, reveal: bool = False, stream, ip=Non
         )
         count += 1
     wb.save(stream)
-    text = filters_text(filters)
-    for community_id, (n, full) in per_community.items():
-        personal_data_log(
-            user=user,
-            action=PersonalDataAction.EXPORT,
-            model="resident",
-            community_id=community_id,
-            fields=("id_number", "phone") if full else (),
-            filters=text,
-            rows=n,
-            ip=ip,
-        )
+    export_logged(
+        user=user,
+        model="resident",
+        per_community=per_community,
+        filters=filters_text(filters),
+        fields=("id_number", "phone"),
+        ip=ip,
+    )
     return count
 
 
 def resident_export_response(request, *, filters: dict, reveal: bool = False):
     """The export as a download: written to a temporary file first, then streamed."""
-    handle = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it when sent)
-    resident_export(
-        user=request.user, filters=filters, reveal=reveal, stream=handle, ip=client_ip(request)
-    )
-    handle.seek(0)
     name = _("居民台帐_%(day)s.xlsx") % {"day": f"{timezone.localdate():%Y%m%d}"}
-    return FileResponse(handle, as_attachment=True, filename=name, content_type=XLSX)
+    return file_response(
+        lambda stream: resident_export(
+            user=request.user, filters=filters, reveal=reveal, stream=stream, ip=client_ip(request)
+        ),
+        name=name,
+    )
 
 
 def coverage_xlsx(report):
     """The coverage report: one row per unit, then totals per community and street-wide."""
     wb = Workbook(write_only=True)
     sheet = wb.create_sheet(_("台帐覆盖情况"))
-    bold = Font(bold=True)
     headers = [
         _("社区"),
         _("楼栋"),
@@ -248,12 +291,7 @@ def coverage_xlsx(report):
         _("他社区亦登记待核查"),
         _("说明"),
     ]
-    row = []
-    for text in headers:
-        cell = WriteOnlyCell(sheet, value=text)
-        cell.font = bold
-        row.append(cell)
-    sheet.append(row)
+    sheet.append(header_cells(sheet, headers))
 
     def counts_cells(c):
         return [
