@@ -304,6 +304,11 @@ class SpecialGroupSpec(ImportSpec):
             return Outcome.NEW
         return save_changes(existing, {"starts_on": v["starts_on"], **given}, save)
 
+    def export_response(self, *, user, community=None):
+        from communities.ledger_exports_more import spec_export_response
+
+        return spec_export_response(self.kind, user=user, community=community)
+
 
 def portal_import_url(user, kind: str, community) -> str | None:
     """The portal's upload page of spec `kind` when `user` may import it into `community`

@@ -140,6 +140,11 @@ class OrganisationSpec(ImportSpec):
         v = row.values
         name = v["name"].strip()
         given = given_values(v, ORG_FIELDS)
+        phone = given.get("contact_phone") or ""
+        if "*" in phone or "＊" in phone:
+            raise RowError(
+                _("联系电话已脱敏（含 *），请填写完整的电话号码"), column="contact_phone"
+            )
         if v.get("compound"):
             given["compound"] = self._compound(ctx, v["compound"])
         found = list(
@@ -161,3 +166,8 @@ class OrganisationSpec(ImportSpec):
             save(Organisation(community=ctx.community, name=name, **given))
             return Outcome.NEW
         return save_changes(found[0], given, save)
+
+    def export_response(self, *, user, community=None):
+        from communities.ledger_exports_more import spec_export_response
+
+        return spec_export_response(self.kind, user=user, community=community)

@@ -62,6 +62,8 @@ def volunteer_match(ctx: ImportContext, values: dict, column="name") -> Voluntee
     """The community's volunteer with the row's name and phone, None when there is none;
     RowError when several cannot be told apart."""
     name, phone = _key(values)
+    if "*" in phone or "＊" in phone:
+        raise RowError(_("联系电话已脱敏（含 *），请填写完整的电话号码"), column="phone")
     found = list(Volunteer.objects.filter(community=ctx.community, name=name, phone=phone)[:2])
     if len(found) > 1:
         raise RowError(
@@ -147,6 +149,11 @@ class VolunteerSpec(ImportSpec):
             save(Volunteer(community=ctx.community, name=name, phone=phone, **given))
             return Outcome.NEW
         return save_changes(existing, given, save)
+
+    def export_response(self, *, user, community=None):
+        from communities.ledger_exports_more import spec_export_response
+
+        return spec_export_response(self.kind, user=user, community=community)
 
 
 @register
@@ -236,3 +243,8 @@ class VolunteerServiceSpec(ImportSpec):
             )
             return Outcome.NEW
         return save_changes(found[0], {"hours": v["hours"]}, save)
+
+    def export_response(self, *, user, community=None):
+        from communities.ledger_exports_more import spec_export_response
+
+        return spec_export_response(self.kind, user=user, community=community)
