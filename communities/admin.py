@@ -12,6 +12,8 @@ from communities import (
     ledger_volunteer_admin,  # noqa: F401
 )
 from communities import models as m
+from communities.ledger_export_admin import LedgerExportAdminMixin
+from communities.ledger_exports_more import ORGANISATIONS
 from communities.services import registry_delete, registry_save, registry_validate
 from core.admin import ImportAdminMixin, ScopedModelAdmin
 from core.models import ComplianceFinding, FindingStatus
@@ -153,7 +155,7 @@ class CommunityDecisionAdmin(RegistryAdmin):
 
 
 @admin.register(m.Organisation)
-class OrganisationAdmin(ImportAdminMixin, RegistryAdmin):
+class OrganisationAdmin(LedgerExportAdminMixin, ImportAdminMixin, RegistryAdmin):
     list_display = ("name", "community", "kind", "compound", "n_members", "term_ends_on")
     list_filter = ("kind", "community")
     search_fields = ("name", "community__name", "contact_person")
@@ -161,6 +163,7 @@ class OrganisationAdmin(ImportAdminMixin, RegistryAdmin):
     # 导入 of resident units and social organisations (ORG-9/ORG-10,
     # communities.ledger_imports_units.OrganisationSpec)
     import_spec = "organisations"
+    ledger_export = ORGANISATIONS  # 导出Excel of the list as filtered
 
     def get_queryset(self, request):
         return (

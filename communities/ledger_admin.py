@@ -26,6 +26,8 @@ from django.utils.translation import gettext_lazy
 
 from communities import ledger_services as services
 from communities import rules
+from communities.ledger_export_admin import LedgerExportAdminMixin
+from communities.ledger_exports_more import HOUSEHOLDS, SPECIAL_GROUPS
 from communities.ledger_selectors import (
     RESIDENT_ORDER,
     LedgerPaginator,
@@ -384,8 +386,9 @@ class ResidentInline(admin.TabularInline):
 
 
 @admin.register(Household)
-class HouseholdAdmin(PersonalFieldsAdmin):
+class HouseholdAdmin(LedgerExportAdminMixin, PersonalFieldsAdmin):
     personal_fields = ("phone",)
+    ledger_export = HOUSEHOLDS  # 导出Excel of the list as filtered
     list_display = (
         "address",
         "community",
@@ -687,7 +690,8 @@ class SpecialGroupTypeAdmin(LedgerAdmin):
 
 
 @admin.register(SpecialGroupMember)
-class SpecialGroupMemberAdmin(ImportAdminMixin, LedgerAdmin):
+class SpecialGroupMemberAdmin(LedgerExportAdminMixin, ImportAdminMixin, LedgerAdmin):
+    ledger_export = SPECIAL_GROUPS
     list_display = (
         "resident",
         "group_type",

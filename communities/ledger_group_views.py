@@ -63,6 +63,7 @@ def special_groups(request, community_id):
         "query": _query_without_page(request),
         "today": timezone.localdate(),
         "import_url": portal_import_url(request.user, "special_groups", community),
+        "can_export_full": can(request.user, services.REVEAL_PERM, community),
     }
     return render(request, "portal/ledgers/special_group_list.html", context)
 

@@ -4,6 +4,7 @@ from django.urls import path
 
 from communities import ledger_export_views as export_views
 from communities import ledger_group_views as group_views
+from communities import ledger_list_export_views as list_exports
 from communities import ledger_views as views
 from communities import ledger_volunteer_views as volunteer_views
 
@@ -73,6 +74,27 @@ urlpatterns = [
         "volunteers/<int:pk>/services/new/",
         volunteer_views.volunteer_service_add,
         name="volunteer_service_add",
+    ),
+    # 导出Excel of the smaller lists (as filtered; masked unless revealed by a POST)
+    path(
+        "community/<int:community_id>/groups/export/",
+        list_exports.special_groups_export,
+        name="special_groups_export",
+    ),
+    path(
+        "community/<int:community_id>/volunteers/export/",
+        list_exports.volunteers_export,
+        name="volunteers_export",
+    ),
+    path(
+        "community/<int:community_id>/volunteers/services/export/",
+        list_exports.volunteer_services_export,
+        name="volunteer_services_export",
+    ),
+    path(
+        "community/<int:community_id>/households/export/",
+        list_exports.households_export,
+        name="households_export",
     ),
     # 我的导出: background exports, the owner's only
     path("exports/", export_views.exports, name="exports"),

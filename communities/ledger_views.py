@@ -244,6 +244,7 @@ def households(request, community_id):
         "q": q,
         "query": _query_without_page(request),
         "can_add": can(request.user, "communities.add_household", community),
+        "can_export_full": can(request.user, services.REVEAL_PERM, community),
     }
     return render(request, "portal/ledgers/household_list.html", context)
 

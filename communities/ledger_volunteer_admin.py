@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy
 
 from communities import rules
 from communities.ledger_admin import CommunityFilter, LedgerAdmin, PersonalFieldsAdmin
+from communities.ledger_export_admin import LedgerExportAdminMixin
+from communities.ledger_exports_more import VOLUNTEER_SERVICES, VOLUNTEERS
 from communities.models import Volunteer, VolunteerService
 from core.admin import ImportAdminMixin
 
@@ -23,7 +25,8 @@ class VolunteerServiceInline(admin.TabularInline):
 
 
 @admin.register(Volunteer)
-class VolunteerAdmin(ImportAdminMixin, PersonalFieldsAdmin):
+class VolunteerAdmin(LedgerExportAdminMixin, ImportAdminMixin, PersonalFieldsAdmin):
+    ledger_export = VOLUNTEERS
     personal_fields = ("phone",)
     list_display = (
         "name",
@@ -80,7 +83,7 @@ class VolunteerAdmin(ImportAdminMixin, PersonalFieldsAdmin):
 
 
 @admin.register(VolunteerService)
-class VolunteerServiceAdmin(ImportAdminMixin, LedgerAdmin):
+class VolunteerServiceAdmin(LedgerExportAdminMixin, ImportAdminMixin, LedgerAdmin):
     """The service records of every volunteer in scope (also edited inline under a
     volunteer), with the import of service hours."""
 
@@ -92,3 +95,4 @@ class VolunteerServiceAdmin(ImportAdminMixin, LedgerAdmin):
     date_hierarchy = "date"
     fields = ("volunteer", "date", "activity", "hours")
     import_spec = "volunteer_services"
+    ledger_export = VOLUNTEER_SERVICES

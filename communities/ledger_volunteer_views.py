@@ -42,6 +42,7 @@ def volunteers(request, community_id):
         "query": _query_without_page(request),
         "can_add": can(request.user, "communities.add_volunteer", community),
         "import_url": portal_import_url(request.user, "volunteers", community),
+        "can_export_full": can(request.user, services.REVEAL_PERM, community),
         "services_import_url": portal_import_url(request.user, "volunteer_services", community),
     }
     return render(request, "portal/ledgers/volunteer_list.html", context)
