@@ -62,7 +62,8 @@ def _label(choices, key) -> str:
 
 def statement_content(statement) -> tuple[str, str, list]:
     """(title, body, tables) of the financial disclosure of a stamped statement: the
-    income and expense table with its totals, the book balances and the earmarked funds."""
+    income and expense table with its totals, the book balances, the earmarked funds and,
+    when the community received any, in-kind donations by earmark (FIN-5, 003 十四(三))."""
     from finance.models import Book, ExpenseCategory, IncomeKind
 
     totals = statement.totals or {}
@@ -110,6 +111,23 @@ def statement_content(statement) -> tuple[str, str, list]:
                         v.get("remaining", "0.00"),
                     ]
                     for k, v in earmarked.items()
+                ],
+            }
+        )
+    in_kind = totals.get("in_kind") or {}
+    if in_kind:  # FIN-5: goods at their estimated value, not money, so not in the balances
+        tables.append(
+            {
+                "title": _("实物捐赠（按估价）"),
+                "columns": [_("类别"), _("累计接收（元）"), _("累计发放（元）"), _("结余（元）")],
+                "rows": [
+                    [
+                        _label(ExpenseCategory, k),
+                        v.get("received", "0.00"),
+                        v.get("distributed", "0.00"),
+                        v.get("remaining", "0.00"),
+                    ]
+                    for k, v in in_kind.items()
                 ],
             }
         )

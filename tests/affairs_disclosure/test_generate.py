@@ -217,3 +217,54 @@ def test_generation_is_scoped(disc):
             year=year,
             quarter=quarter,
         )
+
+
+def _in_kind(disc, day):
+    """100 bags of rice worth 5000.00 for relief, 40 of them handed out (2000.00)."""
+    from finance.models import InKindDonation
+
+    accountant = user_with_role(Role.ACCOUNTANT, community=disc.community)
+    donation = finance_services.in_kind_record(
+        user=accountant,
+        instance=InKindDonation(
+            community=disc.community,
+            item="大米",
+            quantity=Decimal("100"),
+            unit="袋",
+            estimated_value=Decimal("5000.00"),
+            donor="爱心超市",
+            received_on=day,
+            earmark_category="relief",
+            earmark_purpose="困难家庭慰问",
+        ),
+    )
+    finance_services.in_kind_distribute(
+        user=accountant,
+        donation=donation,
+        quantity=Decimal("40"),
+        recipient="低保户王某某",
+        purpose="春节慰问",
+        distributed_on=day,
+    )
+
+
+@pytest.mark.django_db
+def test_fin5_in_kind_donations_printed_as_their_own_table(disc):
+    year, quarter = last_quarter()
+    _in_kind(disc, rules.quarter_bounds(year, quarter)[1])
+    statement = finance_services.statement_stamp(user=disc.supervisor, statement=_statement(disc))
+    item = services.item_generate_finance(user=disc.director, statement=statement)
+    (table,) = [t for t in item.tables if t["title"].startswith("实物捐赠")]
+    assert table["columns"] == ["类别", "累计接收（元）", "累计发放（元）", "结余（元）"]
+    assert table["rows"] == [["救助慰问", "5000.00", "2000.00", "3000.00"]]
+    # Goods are not money: the income table and the closing balance leave them out.
+    assert ["本期收入合计", "1234.50"] in item.tables[0]["rows"]
+    assert "王某某" not in str(item.tables) and "爱心超市" not in str(item.tables)
+
+
+@pytest.mark.django_db
+def test_no_in_kind_table_without_in_kind_donations(disc):
+    statement = finance_services.statement_stamp(user=disc.supervisor, statement=_statement(disc))
+    assert "in_kind" not in statement.totals
+    item = services.item_generate_finance(user=disc.director, statement=statement)
+    assert item.tables and not [t for t in item.tables if "实物" in t["title"]]
