@@ -1,6 +1,6 @@
 """Admin of attendance. The register, leave, cases and sheets are made and moved through the
 services; here street and community staff list and inspect them, with the audit history, and
-act on them through per-object pages (attendance.admin_actions) that call the same services
+act on them through per-object pages (core.admin_actions) that call the same services
 as the portal: deciding leave at the step the user holds (ATT-2), confirming or dismissing a
 "treated as resignation" case (ATT-3/4), generating, signing and submitting (stamped) the
 monthly sheet (ATT-5). The street's calendar exceptions and the office hours are edited here
@@ -14,9 +14,9 @@ from django.utils.translation import gettext_lazy
 
 from attendance import models as m
 from attendance import services, sheets
-from attendance.admin_actions import CommentForm, ObjectAction, ReasonForm, ServiceActionsMixin
 from attendance.cases import RESIGNATION_KINDS, case_decide
 from core.admin import ReadOnlyAdminMixin, ScopedModelAdmin
+from core.admin_actions import CommentForm, ObjectAction, ReasonForm, ServiceActionsMixin
 from staffing.payroll_admin import StreetDataAdmin
 
 

@@ -2,14 +2,14 @@
 services (portal and API) and inspected here with their audit history; the assembly's number
 of seats and the 大事记 are edited here through the services. A sitting is opened, cancelled
 or closed with its minutes and recorder, and a motion's voting opened or closed, through
-per-object pages (attendance.admin_actions) that call meetings.services as the user."""
+per-object pages (core.admin_actions) that call meetings.services as the user."""
 
 from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy
 
-from attendance.admin_actions import ObjectAction, ServiceActionsMixin
 from core.admin import ReadOnlyAdminMixin, ScopedModelAdmin
+from core.admin_actions import ObjectAction, ServiceActionsMixin
 from core.scoping import scoped
 from meetings import models as m
 from meetings import plans, services

@@ -1,4 +1,4 @@
-"""Street and community staff acting in the admin (attendance.admin_actions): leave decided at
+"""Street and community staff acting in the admin (core.admin_actions): leave decided at
 the step the user holds (ATT-2), "treated as resignation" cases confirmed or dismissed with a
 reason (ATT-3/4), the monthly sheet generated, signed and submitted stamped (ATT-5). The pages
 call the services: a refused rule is an admin error message in Chinese and nothing changes;

@@ -1,4 +1,4 @@
-"""Sittings and motions acted on in the admin (attendance.admin_actions over meetings.services):
+"""Sittings and motions acted on in the admin (core.admin_actions over meetings.services):
 open, cancel, close with minutes and a named recorder (MEET-1/MEET-4), voting opened only with
 a quorum and closed with the tally (MEET-1). Errors are admin messages, nothing changes; the
 street sees its communities' sittings but the committee runs them; another community's or

@@ -49,7 +49,7 @@ class ObjectAction:
 
 class ServiceActionsMixin:
     object_actions: tuple[ObjectAction, ...] = ()
-    object_action_template = "admin/attendance/object_action.html"
+    object_action_template = "admin/object_action.html"
 
     def _action_url_name(self):
         return f"{self.opts.app_label}_{self.opts.model_name}_do"
