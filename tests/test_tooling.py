@@ -12,6 +12,7 @@ import os
 import re
 import shlex
 import socket
+import subprocess
 from pathlib import Path
 
 import polib
@@ -285,3 +286,37 @@ def test_i18n_check_rejects_missing_mo(tmp_path):
     )
     problems, _ = i18n_check.check_catalogue(po_path)
     assert any("missing" in p for p in problems), problems
+
+
+def _tiny_project(root: Path, source: str) -> None:
+    """A git checkout of a minimal Django project whose one module marks `source`."""
+    (root / "manage.py").write_text(
+        "import os, sys\n"
+        "os.environ['DJANGO_SETTINGS_MODULE'] = 'tinysettings'\n"
+        "from django.core.management import execute_from_command_line\n"
+        "execute_from_command_line(sys.argv)\n"
+    )
+    (root / "tinysettings.py").write_text(
+        "SECRET_KEY = 'x'\nUSE_I18N = True\nINSTALLED_APPS = []\n"
+        "from pathlib import Path\nLOCALE_PATHS = [Path(__file__).parent / 'locale']\n"
+    )
+    (root / "strings.py").write_text(
+        f"from django.utils.translation import gettext as _\nTEXT = _({source!r})\n"
+    )
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    subprocess.run(["git", "-C", str(root), "add", "-A"], check=True)
+
+
+def test_i18n_check_rejects_strings_missing_from_the_catalogue(tmp_path, capsys):
+    write_catalogue(tmp_path, [polib.POEntry(msgid="社区", msgstr="Community")])
+    _tiny_project(tmp_path, "新的界面文字")
+    assert i18n_check.main([str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "not in the catalogue: '新的界面文字' (strings.py)" in out
+    assert "'社区'" not in out  # in the catalogue (even if no longer used): not reported
+
+
+def test_i18n_check_accepts_code_whose_strings_are_all_translated(tmp_path):
+    write_catalogue(tmp_path, [polib.POEntry(msgid="新的界面文字", msgstr="New UI text")])
+    _tiny_project(tmp_path, "新的界面文字")
+    assert i18n_check.main([str(tmp_path)]) == 0

@@ -6,12 +6,19 @@ For every locale/<lang>/LC_MESSAGES/*.po:
   - python-format placeholders in msgstr match those in msgid (a mismatch raises at runtime);
   - the committed .mo next to it is up to date: the .po is compiled with polib to a temporary
     file and both .mo files are compared as sets of entries, so a .mo produced by GNU msgfmt
-    and one produced by polib compare equal when they hold the same translations.
+    and one produced by polib compare equal when they hold the same translations;
+  - every string the code marks for translation is in the catalogue: `makemessages` runs on a
+    copy of the project's files (git's tracked and untracked-but-not-ignored files) in a
+    temporary directory, and any msgid it finds that the committed .po lacks is reported
+    (otherwise a new string would pass the checks above and show in Chinese in English).
 """
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -110,6 +117,69 @@ def check_catalogue(po_path: Path) -> tuple[list[str], int]:
     return problems, len(po.translated_entries())
 
 
+MAKEMESSAGES = [
+    "makemessages",
+    "--ignore=.venv",
+    "--ignore=tests",
+    "--ignore=tools",
+    "--ignore=benchmarks",
+    "--ignore=staticfiles",
+    "--no-obsolete",
+]
+
+
+def _msgkey(entry: polib.POEntry) -> tuple[str, str, str]:
+    return (entry.msgctxt or "", entry.msgid, entry.msgid_plural or "")
+
+
+def missing_strings(root: Path, po_path: Path) -> list[str]:
+    """Strings marked in the code that the committed catalogue `po_path` does not have."""
+    lang = po_path.parent.parent.name
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=root,
+        capture_output=True,
+        check=False,
+    )
+    if listed.returncode != 0:
+        return []  # not a git checkout: nothing to compare with
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp)
+        for name in listed.stdout.decode().split("\0"):
+            source = root / name
+            if name and source.is_file():
+                (copy / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, copy / name)
+        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+        run = subprocess.run(
+            [sys.executable, "manage.py", *MAKEMESSAGES, "-l", lang, "-d", po_path.stem],
+            cwd=copy,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        fresh_path = copy / po_path.relative_to(root)
+        if run.returncode != 0 or not fresh_path.exists():
+            return [f"{po_path}: makemessages failed: {run.stderr.strip()[-500:]}"]
+        fresh = polib.pofile(str(fresh_path), wrapwidth=0)
+    have = {_msgkey(e) for e in polib.pofile(str(po_path), wrapwidth=0)}
+    missing = [
+        f"{po_path}: not in the catalogue: {entry.msgid!r} "
+        f"({entry.occurrences[0][0] if entry.occurrences else '?'})"
+        for entry in fresh
+        if entry.msgid and _msgkey(entry) not in have
+    ]
+    if missing:
+        command = "python manage.py " + " ".join(MAKEMESSAGES) + f" -l {lang}"
+        missing.insert(
+            0,
+            f"{po_path}: {len(missing)} string(s) in the code are not in the catalogue; "
+            f"run `{command}` and translate them",
+        )
+    return missing
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     root = Path(args[0]) if args else ROOT
@@ -120,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = False
     for po_path in catalogues:
         problems, count = check_catalogue(po_path)
+        problems = missing_strings(root, po_path) + problems
         shown = po_path.relative_to(root)
         if problems:
             failed = True
