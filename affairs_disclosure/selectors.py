@@ -19,6 +19,7 @@ from affairs_disclosure.models import (
     DisclosureItem,
     QuestionState,
     ResidentQuestion,
+    Source,
 )
 from communities.models import Community
 from core.scoping import scoped
@@ -131,6 +132,12 @@ def sitting_for_generation_get(*, user, pk: int):
     return get_object_or_404(scoped(Sitting.objects.all(), user), pk=pk)
 
 
+def community_for_generation_get(*, user, pk: int) -> Community:
+    """A community in the user's scope (the service says whether the user may generate its
+    drafts); Http404 for any other id."""
+    return get_object_or_404(scoped(Community.objects.all(), user), pk=pk)
+
+
 # --- the street table (DISC-2) -----------------------------------------------------------------
 
 
@@ -149,6 +156,9 @@ def published_facts(community_ids, blocks) -> dict[tuple[int, str], list[tuple]]
         DisclosureItem.objects.filter(
             community_id__in=sorted(community_ids), state__in=PUBLIC_STATES
         )
+        # The fees of paid services (FIN-8) are financial too, but do not stand in for the
+        # quarter's income and expenditure disclosure.
+        .exclude(source=Source.PAID_FEES)
         .filter(Q(published_on__gte=first, published_on__lte=last) | Q(year__in=years))
         .values_list("community_id", "category", "year", "quarter", "month", "published_on")
     )

@@ -46,6 +46,7 @@ class Source(models.TextChoices):
     STATEMENT = "statement", _("由季度财务公开表生成")
     LEDGER = "ledger", _("由台帐生成")
     ASSEMBLY = "assembly", _("由居民代表会议表决结果生成")
+    PAID_FEES = "paid_fees", _("由有偿服务收费情况生成")
 
 
 class ApprovalSide(models.TextChoices):

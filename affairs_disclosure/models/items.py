@@ -230,6 +230,12 @@ class DisclosureItem(TimeStampedModel):
                 name="disc_item_one_per_sitting",
                 violation_error_message=_("[DISC-1] 该次居民代表会议已生成公开事项"),
             ),
+            models.UniqueConstraint(
+                fields=["community", "year", "quarter"],
+                condition=Q(source="paid_fees", supersedes__isnull=True),
+                name="disc_item_one_paid_fees_per_quarter",
+                violation_error_message=_("[FIN-8] 该季度的有偿服务收费公开已生成"),
+            ),
             models.CheckConstraint(
                 condition=Q(supersedes__isnull=True) | Q(version__gt=1),
                 name="disc_item_correction_version",

@@ -1,7 +1,8 @@
 """Every write of affairs disclosure (CONVENTIONS: services): the workflow of items
 (`items.py`) and their attachments (`attachments.py`), generated drafts (`generate.py`; from
-the assembly's results `assembly.py`) and residents' questions (`questions.py`). Admin,
-portal and public views call these and nothing else writes the models."""
+the assembly's results `assembly.py`; from paid services' fees `paid_fees.py`) and
+residents' questions (`questions.py`). Admin, portal and public views call these and nothing
+else writes the models."""
 
 from affairs_disclosure.services.assembly import assembly_content, item_generate_assembly
 from affairs_disclosure.services.attachments import attachment_add, attachment_delete, check_upload
@@ -25,6 +26,7 @@ from affairs_disclosure.services.items import (
     item_stamp,
     may_return,
 )
+from affairs_disclosure.services.paid_fees import item_generate_paid_fees, paid_fees_content
 from affairs_disclosure.services.questions import (
     REPLY_PERM,
     question_close,
@@ -48,6 +50,7 @@ __all__ = [
     "item_generate_assembly",
     "item_generate_finance",
     "item_generate_list",
+    "item_generate_paid_fees",
     "item_publish",
     "item_return",
     "item_save",
@@ -55,6 +58,7 @@ __all__ = [
     "latest_statement",
     "list_content",
     "may_return",
+    "paid_fees_content",
     "question_close",
     "question_problems",
     "question_reply",
