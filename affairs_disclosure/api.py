@@ -1,7 +1,7 @@
 """REST API of affairs disclosure (/api/v1/disclosure/): items with their workflow actions
 (approve by the party organisation or the committee, DISC-3; stamp by the street supervision
 committee, FIN-7; publish; archive; return; correct; a draft from a closed sitting's results,
-DISC-1(3)) and residents' questions (DISC-4) with
+DISC-1(3), or from a quarter's paid services' fees, FIN-8) and residents' questions (DISC-4) with
 answer and close. Reads are scoped by ScopedViewSetMixin (another community's item or
 question is 404, also for its actions); every write calls affairs_disclosure.services, so a
 refusal comes back as a 400 with its rule id ({"code": "DISC-3", ...})."""
@@ -27,6 +27,7 @@ from affairs_disclosure.models import (
     ItemState,
     QuestionState,
     ResidentQuestion,
+    Source,
 )
 from core.api import ScopedModelPermissions, ScopedViewSetMixin
 
@@ -147,6 +148,25 @@ class DisclosureItemViewSet(
         )
         existed = DisclosureItem.objects.filter(source_sitting=sitting).exists()
         item = services.item_generate_assembly(user=request.user, sitting=sitting)
+        return self._detail(item, status.HTTP_200_OK if existed else status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=s.DisclosureGeneratePaidFeesSerializer, responses=s.DisclosureItemDetailSerializer
+    )
+    @action(detail=False, methods=["post"], url_path="generate-paid-fees")
+    def generate_paid_fees(self, request):
+        """FIN-8: the quarter's draft of the fees of the community's paid services (a
+        financial disclosure, stamped before it is posted; 201 when made now, 200 when the
+        quarter's draft exists; another community is 404)."""
+        body = s.DisclosureGeneratePaidFeesSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        community = selectors.community_for_generation_get(user=request.user, pk=data["community"])
+        period = {"year": data["year"], "quarter": data["quarter"]}
+        existed = DisclosureItem.objects.filter(
+            community=community, source=Source.PAID_FEES, **period
+        ).exists()
+        item = services.item_generate_paid_fees(user=request.user, community=community, **period)
         return self._detail(item, status.HTTP_200_OK if existed else status.HTTP_201_CREATED)
 
     @extend_schema(

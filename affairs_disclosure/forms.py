@@ -192,6 +192,37 @@ class ListGenerateForm(OneTimeTokenMixin, forms.Form):
         self.fields["year"].choices = year_choices()
 
 
+class InScopeCommunityField(forms.ModelChoiceField):
+    """Offers the user's communities; an id of any other community passes the form so that
+    the service refuses it as not found (404), as the API does, rather than as a bad choice."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        from communities.models import Community
+
+        try:
+            return Community.objects.get(pk=int(value))
+        except (ValueError, TypeError, Community.DoesNotExist):
+            raise ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            ) from None
+
+
+class PaidFeesGenerateForm(OneTimeTokenMixin, forms.Form):
+    """FIN-8: the fees of the community's paid services in a quarter."""
+
+    community = InScopeCommunityField(label=_("社区"), queryset=None)
+    year = forms.TypedChoiceField(label=_("年度"), coerce=int, choices=())
+    quarter = forms.TypedChoiceField(label=_("季度"), coerce=int, choices=QUARTERS)
+
+    def __init__(self, *args, communities=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._add_token()
+        self.fields["community"].queryset = communities
+        self.fields["year"].choices = year_choices()
+
+
 class ReplyForm(OneTimeTokenMixin, forms.Form):
     public_text = forms.CharField(
         label=_("公开的问题摘要"),

@@ -1,7 +1,8 @@
 """Generated drafts in the worker portal (/portal/disclosure/generate/): from the finance
 chapter's stamped quarterly statement (FIN-7), from the ledgers' 低保 / relief lists
-(DISC-1(4)(6)) and from a closed sitting of the residents' representative assembly
-(DISC-1(3)). The admin's generate view uses the same forms and `generate_run`."""
+(DISC-1(4)(6)), from a closed sitting of the residents' representative assembly
+(DISC-1(3)) and from the fees of paid services in a quarter (FIN-8). A community outside the
+user's scope is a 404. The admin's generate view uses the same forms and `generate_run`."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,7 +12,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from affairs_disclosure import selectors, services
-from affairs_disclosure.forms import AssemblyGenerateForm, FinanceGenerateForm, ListGenerateForm
+from affairs_disclosure.forms import (
+    AssemblyGenerateForm,
+    FinanceGenerateForm,
+    ListGenerateForm,
+    PaidFeesGenerateForm,
+)
 from affairs_disclosure.portal_views import _communities_where
 from affairs_disclosure.services.common import perm
 
@@ -20,7 +26,8 @@ from affairs_disclosure.services.common import perm
 @require_http_methods(["GET", "POST"])
 def generate(request):
     """Drafts from the finance chapter's stamped statement (FIN-7), from the ledgers'
-    低保 / relief lists (DISC-1(4)(6)) or from a closed sitting's results (DISC-1(3))."""
+    低保 / relief lists (DISC-1(4)(6)), from a closed sitting's results (DISC-1(3)) or from
+    the fees of paid services (FIN-8)."""
     user = request.user
     communities = _communities_where(user, perm("add"))
     if not communities.exists():
@@ -49,18 +56,20 @@ def generate(request):
         "finance_form": forms_["finance"],
         "list_form": forms_["list"],
         "assembly_form": forms_["assembly"],
+        "paid_fees_form": forms_["paid_fees"],
     }
     return render(request, "portal/disclosure/generate.html", context)
 
 
 def generate_forms(user, communities, data=None) -> dict:
-    """The three generation forms (bound to `data` if given), their choices in scope."""
+    """The four generation forms (bound to `data` if given), their choices in scope."""
     statements = selectors.statements_for_generation(user=user).filter(community__in=communities)
     sittings = selectors.sittings_for_generation(user=user).filter(community__in=communities)
     return {
         "finance": FinanceGenerateForm(data, statements=statements, prefix="fin"),
         "list": ListGenerateForm(data, communities=communities, prefix="list"),
         "assembly": AssemblyGenerateForm(data, sittings=sittings, prefix="asm"),
+        "paid_fees": PaidFeesGenerateForm(data, communities=communities, prefix="fees"),
     }
 
 
@@ -70,6 +79,10 @@ def generate_run(user, which: str, data: dict):
         return services.item_generate_finance(user=user, statement=data["statement"])
     if which == "assembly":
         return services.item_generate_assembly(user=user, sitting=data["sitting"])
+    if which == "paid_fees":
+        return services.item_generate_paid_fees(
+            user=user, community=data["community"], year=data["year"], quarter=data["quarter"]
+        )
     return services.item_generate_list(
         user=user,
         community=data["community"],

@@ -121,6 +121,12 @@ class DisclosureGenerateAssemblySerializer(serializers.Serializer):
     sitting = serializers.IntegerField(help_text=_("已闭会的居民代表会议（DISC-1(3)）"))
 
 
+class DisclosureGeneratePaidFeesSerializer(serializers.Serializer):
+    community = serializers.IntegerField(help_text=_("社区"))
+    year = serializers.IntegerField(min_value=2000, max_value=2100, help_text=_("年度"))
+    quarter = serializers.IntegerField(min_value=1, max_value=4, help_text=_("季度"))
+
+
 class DisclosureReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=1000)
 

@@ -1,6 +1,6 @@
 """Extra views of the disclosure item admin: the street table (DISC-2) and the generation
-of drafts from the quarterly statement (FIN-7), the ledgers' lists (DISC-1(4)(6)) and the
-assembly's results (DISC-1(3))."""
+of drafts from the quarterly statement (FIN-7), the ledgers' lists (DISC-1(4)(6)), the
+assembly's results (DISC-1(3)) and paid services' fees (FIN-8)."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
@@ -38,7 +38,8 @@ class DisclosureToolsMixin:
 
     def generate_view(self, request):
         """Drafts from a stamped quarterly statement (FIN-7), from the ledgers' lists or from
-        a closed sitting's results (DISC-1(3)), through the portal's forms and services."""
+        a closed sitting's results (DISC-1(3)) or paid services' fees (FIN-8), through the
+        portal's forms and services."""
         user = request.user
         communities = _communities_where(user, perm("add"))
         if not communities.exists():
@@ -66,5 +67,6 @@ class DisclosureToolsMixin:
             "finance_form": forms_["finance"],
             "list_form": forms_["list"],
             "assembly_form": forms_["assembly"],
+            "paid_fees_form": forms_["paid_fees"],
         }
         return TemplateResponse(request, "admin/affairs_disclosure/generate.html", context)
