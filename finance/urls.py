@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from finance import register_views, views
+from finance import book_views, register_views, views
 
 app_name = "finance"
 urlpatterns = [
@@ -18,6 +18,10 @@ urlpatterns = [
     path("attachments/<int:pk>/", views.attachment, name="attachment"),
     path("inbox/", views.inbox, name="inbox"),
     path("payments/", views.payments, name="payments"),
+    path("books/", book_views.books_index, name="books_index"),
+    path("books/<int:pk>/", book_views.books, name="books"),
+    path("books/<int:pk>/cash-move/", book_views.cash_move, name="books_cash_move"),
+    path("books/<int:pk>/reconcile/", book_views.reconcile, name="books_reconcile"),
     path("receipts/", register_views.receipts, name="receipts"),
     path("receipts/export/", register_views.receipts_export, name="receipts_export"),
     path("receipts/<int:pk>/", register_views.receipt_batch, name="receipt_batch"),
