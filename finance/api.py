@@ -9,6 +9,7 @@ from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
@@ -18,6 +19,7 @@ from core.scoping import scoped
 from finance import models as f
 from finance import selectors, services
 from finance import serializers as s
+from finance.inbox_filters import InboxFilter
 
 TAG = "社区财务"
 
@@ -160,9 +162,14 @@ class ExpenseClaimViewSet(
     @extend_schema(responses=s.ClaimSerializer(many=True))
     @action(detail=False, methods=["get"])
     def inbox(self, request):
-        """Claims waiting for the user's step across the communities they cover."""
+        """Claims waiting for the user's step across the communities they cover; filters
+        community (covered ones only, else 400), step, min_amount, max_amount, date_from,
+        date_to, q (payee or purpose)."""
         rows = selectors.approval_inbox(user=request.user)
-        page = self.paginate_queryset(rows)
+        filters = InboxFilter(request.query_params or None, queryset=rows, request=request)
+        if filters.is_bound and not filters.is_valid():
+            raise ValidationError(filters.errors)
+        page = self.paginate_queryset(filters.qs)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
@@ -311,3 +318,7 @@ def register(router):
     from finance import register_api  # the receipt register, in-kind donations, paid services
 
     register_api.register(router)
+
+    from finance import book_api  # cash deposits and withdrawals, monthly reconciliations
+
+    book_api.register(router)

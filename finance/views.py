@@ -3,6 +3,8 @@ expense claim with its invoices, follow one's claims, decide the claims waiting 
 step, pay approved claims (cashier). Thin views over finance.selectors; every write calls
 finance.services. Another community's claim is 404 on every URL."""
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,9 +19,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 from core.scoping import can, scope_for
 from finance import selectors, services
 from finance.forms import ActionForm, ClaimForm, CollectiveForm, DecideForm, PayForm
+from finance.inbox_filters import InboxFilter
 from finance.models import ApprovalStep, ClaimAttachment, ClaimState
 
 PER_PAGE = 20
+TABLE_PER_PAGE = 100  # the bulk view: many rows per page
 
 
 def _can_pay_somewhere(user) -> bool:
@@ -40,6 +44,7 @@ def home(request):
         "show_inbox": not selectors.inbox_scope(user).empty,
         "show_payments": _can_pay_somewhere(user),
         "show_receipts": can(user, "finance.view_receiptbatch"),
+        "show_books": can(user, "finance.add_journalentry"),
     }
     if context["show_inbox"]:
         context["inbox_count"] = selectors.approval_inbox(user=user).count()
@@ -236,13 +241,28 @@ def attachment(request, pk):
 
 @login_required
 def inbox(request):
-    """Claims waiting for the user's step across the communities they cover."""
+    """Claims waiting for the user's step across the communities they cover, filtered
+    (finance.inbox_filters) and shown as cards or, with ?view=table, as a compact table of
+    many rows with the page's sum. A filter naming a community the user does not cover is
+    a bad request (400, no rows). A fixed number of queries whatever the size."""
     where = selectors.inbox_scope(request.user)
     if where.empty:
         raise PermissionDenied
     rows = selectors.approval_inbox(user=request.user)
-    page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "portal/finance/inbox.html", {"page": page})
+    filters = InboxFilter(request.GET or None, queryset=rows, request=request)
+    status, rows = 200, filters.qs
+    if filters.is_bound and not filters.is_valid():
+        status, rows = 400, rows.none()  # django-filter would drop the bad value and go on
+    table = request.GET.get("view") == "table"
+    per_page = TABLE_PER_PAGE if table else PER_PAGE
+    page = Paginator(rows, per_page).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "filter": filters,
+        "table": table,
+        "page_sum": sum((c.amount for c in page.object_list), Decimal("0.00")),
+    }
+    return render(request, "portal/finance/inbox.html", context, status=status)
 
 
 @login_required
