@@ -9,14 +9,20 @@ import pghistory
 from pghistory.models import Events
 
 
-def audited(model=None):
-    """Class decorator: keep the full history of a governed model (issue #3 §5)."""
+def audited(model=None, *, level=None):
+    """Class decorator: keep the full history of a governed model (issue #3 §5).
+
+    `level=pghistory.Statement` for tables written in bulk (the ledgers' set-based import):
+    one trigger call per statement reading the transition tables, instead of one per row
+    (each row-level call attaches the context in a plpgsql exception block, a
+    subtransaction). The events are the same: one per inserted, changed or deleted row."""
 
     def wrap(cls):
         return pghistory.track(
             pghistory.InsertEvent(),
             pghistory.UpdateEvent(),
             pghistory.DeleteEvent(),
+            level=level,
         )(cls)
 
     return wrap(model) if model is not None else wrap

@@ -6,6 +6,7 @@ Facts derived from the ID number (birth date, gender, validity) and the search h
 (pinyin initials, ID and phone tails, address order) are computed by
 communities.ledger_services when a row is written, never typed twice."""
 
+import pghistory
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
@@ -55,7 +56,7 @@ class Relation(models.TextChoices):
     OTHER = "other", _("其他")
 
 
-@audited
+@audited(level=pghistory.Statement)
 class Household(TimeStampedModel):
     """A household (户) at one grid unit address (ORG-5/ORG-13: 摸底不漏户). Moving out keeps
     the row (moved_out_on); a new household may then register at the same address."""
@@ -107,7 +108,7 @@ class Household(TimeStampedModel):
         return self.address or f"{self.unit} {self.room}"
 
 
-@audited
+@audited(level=pghistory.Statement)
 class Resident(TimeStampedModel):
     """A person registered in a household (造册不漏人). Birth date and gender come from a
     valid ID number; a person whose ID number is registered in another community is flagged
