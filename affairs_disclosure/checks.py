@@ -69,7 +69,8 @@ def quarterly_disclosure(community, profile):
     citation="003 四(四)(五)",
 )
 def question_replies(community, profile):
-    """Residents' questions still open after their deadline (rules.QUESTION_REPLY_DAYS)."""
+    """Residents' questions still open after their deadline (each question's due_on, set from
+    the profile's question_reply_days when it arrived)."""
     overdue = list(
         ResidentQuestion.objects.filter(
             community=community, state=QuestionState.OPEN, due_on__lt=timezone.localdate()
@@ -83,6 +84,6 @@ def question_replies(community, profile):
             items += _("等")
         return Result.violation(
             _("居民意见超过 %(n)s 日未答复：%(items)s")
-            % {"n": rules.QUESTION_REPLY_DAYS, "items": items}
+            % {"n": profile.question_reply_days, "items": items}
         )
     return Result.ok(_("居民意见均在期限内答复"))

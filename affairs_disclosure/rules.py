@@ -41,10 +41,10 @@ LIST_GROUP_CODES = {
     Category.REGULAR_RELIEF: ("tekun",),
 }
 
-# DISC-4 (003 四(四) "及时查处并公布调查处理结果"): the seed names no time limit. The system
-# answers within 15 days, the time 《信访条例》(2005) 第二十二条 gives an office to tell a
-# petitioner whether it takes the matter up (a system parameter, not a seed number).
-QUESTION_REPLY_DAYS = 15
+# DISC-4 (003 四(四) "及时查处并公布调查处理结果"): the seed names no time limit, so the
+# days are the profile's question_reply_days (a system parameter; default 15, the time
+# 《信访条例》(2005) 第二十二条 gave an office to tell a petitioner in writing whether it
+# takes the matter up). Each question keeps the deadline it got when it arrived (due_on).
 QUESTION_MAX_CHARS = 500
 QUESTION_MIN_CHARS = 5
 QUESTION_CONTACT_MAX_CHARS = 50
@@ -198,9 +198,10 @@ def stamp_precedes_publication(stamped_on: dt.date | None, published_on: dt.date
     return stamped_on is not None and stamped_on <= published_on
 
 
-def question_due(received_on: dt.date) -> dt.date:
-    """DISC-4: the day by which a resident's question is answered."""
-    return received_on + dt.timedelta(days=QUESTION_REPLY_DAYS)
+def question_due(received_on: dt.date, reply_days: int) -> dt.date:
+    """DISC-4: the day by which a resident's question is answered (`reply_days` from the
+    community's profile)."""
+    return received_on + dt.timedelta(days=reply_days)
 
 
 # --- privacy (低保 and relief lists) -----------------------------------------------------------

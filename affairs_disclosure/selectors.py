@@ -320,7 +320,9 @@ def public_item_get(*, community_pk: int, pk: int) -> DisclosureItem:
     only: a draft, an unpublished item, another community's or another street's id is 404
     whatever the URL. With its correction (if published), attachments and published replies."""
     item = get_object_or_404(
-        DisclosureItem.objects.select_related("community__street", "supersedes").filter(
+        DisclosureItem.objects.select_related(
+            "community__street", "community__profile", "supersedes"
+        ).filter(
             community_id=community_pk,
             community__is_active=True,
             state__in=PUBLIC_STATES,

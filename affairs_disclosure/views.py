@@ -176,7 +176,7 @@ def item(request, community_pk, pk):
         "form": form,
         "sent": request.GET.get("sent"),
         "kinds": dict(QuestionKind.choices),
-        "reply_days": rules.QUESTION_REPLY_DAYS,
+        "reply_days": obj.community.profile.question_reply_days,
     }
     return render(request, "public/item.html", context, status=status)
 

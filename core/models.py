@@ -239,6 +239,12 @@ class PolicyProfile(TimeStampedModel):
     disclosure_reminder_days = _pos(
         15, _("居务公开提前提醒（天）"), _("DISC-2：季度末前提醒天数（本系统参数）")
     )
+    question_reply_days = _pos(
+        15,
+        _("居民意见答复期限（天）"),
+        _("DISC-4：003 四(四) 及时查处并公布结果，未定期限；默认 15 天（本系统参数）"),
+        minimum=1,
+    )
 
     # MEET — meetings
     assembly_interval_months = _pos(

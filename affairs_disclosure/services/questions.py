@@ -44,6 +44,17 @@ def question_problems(*, body: str, contact: str, kind: str) -> dict[str, str]:
     return errors
 
 
+def _reply_days(item: DisclosureItem) -> int:
+    """DISC-4: the community's profile's days to answer a question."""
+    from core.models import PolicyProfile
+
+    return (
+        PolicyProfile.objects.filter(communities=item.community_id)
+        .values_list("question_reply_days", flat=True)
+        .get()
+    )
+
+
 def question_submit(
     *, item: DisclosureItem, kind: str, body: str, contact: str, token: uuid.UUID
 ) -> tuple[ResidentQuestion, bool]:
@@ -65,7 +76,7 @@ def question_submit(
         body=body.strip(),
         contact=(contact or "").strip(),
         token=token,
-        due_on=rules.question_due(timezone.localdate()),
+        due_on=rules.question_due(timezone.localdate(), _reply_days(item)),
     )
     try:
         with transaction.atomic():

@@ -2,6 +2,7 @@
 address, a honeypot, length limits with clear messages, one row per form however often it is
 sent; handled as a case with a deadline; the reply is published under the item."""
 
+import datetime as dt
 import threading
 import uuid
 
@@ -37,7 +38,8 @@ def test_a_question_is_received_without_login_with_a_15_day_deadline(disc, clien
     question = ResidentQuestion.objects.get()
     assert question.item == item and question.community == disc.community
     assert question.state == QuestionState.OPEN
-    assert question.due_on == rules.question_due(today())
+    assert disc.community.profile.question_reply_days == 15  # the default
+    assert question.due_on == today() + dt.timedelta(days=15)
     page = client.get(response["Location"]).content.decode()
     assert "已收到" in page
     assert "13900001111" not in page  # the contact is never public
@@ -188,3 +190,19 @@ def test_a_closed_question_is_not_published(disc, client):
     services.question_close(user=disc.director, question=question, reason="广告，不予公布")
     page = client.get(_url(disc, item)).content.decode()
     assert "低价装修" not in page and "暂无公开的答复" in page
+
+
+@pytest.mark.django_db
+def test_disc4_reply_days_come_from_the_profile_and_a_question_keeps_its_deadline(disc, client):
+    profile = disc.community.profile
+    profile.question_reply_days = 7
+    profile.save(update_fields=["question_reply_days"])
+    item = disc.published()
+    response = _post(client, _url(disc, item))
+    assert "社区将在 7 日内办理" in client.get(response["Location"]).content.decode()
+    question = ResidentQuestion.objects.get()
+    assert question.due_on == today() + dt.timedelta(days=7)
+    profile.question_reply_days = 30
+    profile.save(update_fields=["question_reply_days"])
+    question.refresh_from_db()
+    assert question.due_on == today() + dt.timedelta(days=7)  # fixed when it arrived

@@ -128,4 +128,5 @@ def test_sniff_attachment(name, head, expected):
 def test_required_categories_and_financial():
     assert Category.FINANCE in rules.REQUIRED_CATEGORIES
     assert rules.needs_stamp(Category.FINANCE) and not rules.needs_stamp(Category.DIBAO)
-    assert rules.question_due(D(2026, 1, 1)) == D(2026, 1, 16)
+    assert rules.question_due(D(2026, 1, 1), 15) == D(2026, 1, 16)
+    assert rules.question_due(D(2026, 12, 25), 7) == D(2027, 1, 1)
