@@ -3,6 +3,7 @@
 import datetime as dt
 import functools
 import math
+import os
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -179,6 +180,12 @@ def mask_phone(phone: str) -> str:
 
 
 _INITIALS: dict[str, str] = {}
+
+# name_initials looks up one character at a time, so pypinyin's phrase dictionary is never
+# used: without it pypinyin loads in 0.05 s instead of 0.24 s and takes about 44 MiB less
+# in every process (web, worker). Set before pypinyin is first imported (only here).
+os.environ.setdefault("PYPINYIN_NO_PHRASES", "1")
+os.environ.setdefault("PYPINYIN_NO_DICT_COPY", "1")  # its tables are never customised
 
 
 def _initial(char: str) -> str:
