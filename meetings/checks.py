@@ -81,8 +81,10 @@ def work_report(community, profile):
 def work_plans(community, profile):
     missing = missing_plans(community.pk)
     if missing:
-        names = "、".join(
-            f"{period_label(kind, start)}{PlanKind(kind).label}" for kind, start in missing
+        names = _("、").join(
+            _("%(period)s%(kind)s")
+            % {"period": period_label(kind, start), "kind": PlanKind(kind).label}
+            for kind, start in missing
         )
         return Result.warning(_("尚未拟定：%(names)s") % {"names": names})
     return Result.ok(_("本年度、本季度、本月工作计划均已拟定"))

@@ -125,6 +125,19 @@ def test_meet2_check_current_year_quarter_month(s):
     assert missing_plans(s["a"].pk, today=last_month)[-1][0] == PlanKind.MONTHLY
 
 
+def test_meet2_check_message_lists_the_missing_plans_in_english(s):
+    from django.utils import translation
+
+    today = timezone.localdate()
+    with translation.override("en"):
+        message = work_plans(s["a"], s["a"].profile).message
+    assert message.startswith("Not yet drafted: ")
+    parts = message.removeprefix("Not yet drafted: ").split(", ")
+    assert len(parts) == 3  # year, quarter, month: one item each, comma-separated
+    assert parts[0].startswith(f"{today.year} ")  # period and kind apart, not "2026Yearly"
+    assert "、" not in message
+
+
 def _token(response):
     return re.search(r'name="token" value="([0-9a-f-]+)"', response.content.decode()).group(1)
 
