@@ -15,15 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from affairs_disclosure import rules
-from affairs_disclosure.models import (
-    Category,
-    Channel,
-    DisclosureApproval,
-    DisclosureItem,
-    ItemState,
-    Source,
-)
+from affairs_disclosure.models import Category, Channel, DisclosureItem, ItemState, Source
 from affairs_disclosure.services.common import lock_community, perm, require_perm
+from affairs_disclosure.services.generate import draft_store
 from core.errors import RuleViolation
 
 
@@ -118,34 +112,24 @@ def item_generate_assembly(*, user, sitting) -> DisclosureItem:
         .order_by("-version", "-pk")
         .first()
     )
-    if latest is not None and latest.state != ItemState.DRAFT:
-        raise RuleViolation(
-            "DISC-3",
-            _("该次会议的决议公开已%(state)s，不能重新生成；如需更正请在已公布的事项上生成更正版本")
-            % {"state": latest.get_state_display()},
-        )
-    if latest is not None:
-        if (latest.title, latest.body, latest.tables) == (title, body, tables):
-            return latest
-        DisclosureApproval.objects.filter(item=latest).delete()  # they approved other content
-        item = latest
-    else:
-        day = sitting_day(sitting)
-        item = DisclosureItem(
-            community_id=sitting.community_id,
-            category=Category.RESOLUTIONS,
-            year=day.year,
-            quarter=rules.quarter_of_month(day.month),
-            source=Source.ASSEMBLY,
-            source_sitting=sitting,
-            created_by=user,
-            channels=[Channel.BOARD],
-            state=ItemState.DRAFT,
-        )
-    item.title, item.body, item.tables = title, body, tables
-    problem = rules.tables_problem(item.tables)
-    if problem:
-        raise ValidationError({"tables": problem})
-    item.full_clean()
-    item.save()
-    return item
+    day = sitting_day(sitting)
+    fresh = DisclosureItem(
+        community_id=sitting.community_id,
+        category=Category.RESOLUTIONS,
+        year=day.year,
+        quarter=rules.quarter_of_month(day.month),
+        source=Source.ASSEMBLY,
+        source_sitting=sitting,
+        created_by=user,
+        channels=[Channel.BOARD],
+        state=ItemState.DRAFT,
+    )
+    return draft_store(
+        latest=latest,
+        fresh=fresh,
+        content=(title, body, tables),
+        refused=_(
+            "该次会议的决议公开已%(state)s，不能重新生成；如需更正请在已公布的事项上生成更正版本"
+        ),
+        keep_unchanged=True,
+    )

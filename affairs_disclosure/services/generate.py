@@ -134,10 +134,42 @@ def statement_content(statement) -> tuple[str, str, list]:
     return str(title), str(body), tables
 
 
+def draft_store(*, latest, fresh, content, refused: str, keep_unchanged=False, **fields):
+    """The one way a generated draft is written (every source: statement, ledger lists,
+    assembly results, paid-service fees). `latest` is the source's current item (locked by
+    the caller), `fresh` the unsaved new draft used when there is none. Refused (DISC-3,
+    `refused` formatted with the state and category) once `latest` is no longer a draft.
+    Otherwise its content is replaced and its approvals withdrawn, since they approved
+    other content; with `keep_unchanged` an identical regeneration returns it untouched.
+    `fields` are set on the item as well (e.g. the source statement)."""
+    title, body, tables = content
+    if latest is not None and latest.state != ItemState.DRAFT:
+        raise RuleViolation(
+            "DISC-3",
+            refused
+            % {"category": latest.get_category_display(), "state": latest.get_state_display()},
+        )
+    if latest is not None:
+        if keep_unchanged and (latest.title, latest.body, latest.tables) == (title, body, tables):
+            return latest
+        DisclosureApproval.objects.filter(item=latest).delete()
+        item = latest
+    else:
+        item = fresh
+    item.title, item.body, item.tables = title, body, tables
+    for name, value in fields.items():
+        setattr(item, name, value)
+    problem = rules.tables_problem(item.tables)
+    if problem:
+        raise ValidationError({"tables": problem})
+    item.full_clean()
+    item.save()
+    return item
+
+
 def _upsert_draft(*, user, community_id, category, year, quarter, source, content, statement=None):
     """The period's generated draft, refreshed, or a new one. Refused when the period's
     latest generated item is already approved, stamped or published."""
-    title, body, tables = content
     latest = (
         DisclosureItem.objects.select_for_update()
         .filter(
@@ -152,34 +184,25 @@ def _upsert_draft(*, user, community_id, category, year, quarter, source, conten
         .order_by("-version", "-pk")
         .first()
     )
-    if latest is not None and latest.state != ItemState.DRAFT:
-        raise RuleViolation(
-            "DISC-3",
-            _("该期“%(category)s”已%(state)s，不能重新生成；如需更正请在已公布的事项上生成更正版本")
-            % {"category": latest.get_category_display(), "state": latest.get_state_display()},
-        )
-    if latest is not None:
-        item = latest
-        DisclosureApproval.objects.filter(item=item).delete()
-    else:
-        item = DisclosureItem(
-            community_id=community_id,
-            category=category,
-            year=year,
-            quarter=quarter,
-            source=source,
-            created_by=user,
-            channels=[Channel.BOARD],
-            state=ItemState.DRAFT,
-        )
-    item.title, item.body, item.tables = title, body, tables
-    item.source_statement = statement
-    problem = rules.tables_problem(item.tables)
-    if problem:
-        raise ValidationError({"tables": problem})
-    item.full_clean()
-    item.save()
-    return item
+    fresh = DisclosureItem(
+        community_id=community_id,
+        category=category,
+        year=year,
+        quarter=quarter,
+        source=source,
+        created_by=user,
+        channels=[Channel.BOARD],
+        state=ItemState.DRAFT,
+    )
+    return draft_store(
+        latest=latest,
+        fresh=fresh,
+        content=content,
+        refused=_(
+            "该期“%(category)s”已%(state)s，不能重新生成；如需更正请在已公布的事项上生成更正版本"
+        ),
+        source_statement=statement,
+    )
 
 
 @transaction.atomic

@@ -18,16 +18,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from affairs_disclosure import rules
-from affairs_disclosure.models import (
-    Category,
-    Channel,
-    DisclosureApproval,
-    DisclosureItem,
-    ItemState,
-    Source,
-)
+from affairs_disclosure.models import Category, Channel, DisclosureItem, ItemState, Source
 from affairs_disclosure.services.common import lock_community, perm, require_perm
-from core.errors import RuleViolation
+from affairs_disclosure.services.generate import draft_store
 
 
 def _cell(value):
@@ -82,34 +75,22 @@ def item_generate_paid_fees(*, user, community, year: int, quarter: int) -> Disc
         .order_by("-version", "-pk")
         .first()
     )
-    if latest is not None and latest.state != ItemState.DRAFT:
-        raise RuleViolation(
-            "DISC-3",
-            _(
-                "该季度的有偿服务收费公开已%(state)s，不能重新生成；如需更正请在已公布的事项上生成更正版本"
-            )
-            % {"state": latest.get_state_display()},
-        )
-    if latest is not None:
-        if (latest.title, latest.body, latest.tables) == (title, body, tables):
-            return latest
-        DisclosureApproval.objects.filter(item=latest).delete()  # they approved other figures
-        item = latest
-    else:
-        item = DisclosureItem(
-            community_id=community.pk,
-            category=Category.FINANCE,
-            year=year,
-            quarter=quarter,
-            source=Source.PAID_FEES,
-            created_by=user,
-            channels=[Channel.BOARD],
-            state=ItemState.DRAFT,
-        )
-    item.title, item.body, item.tables = title, body, tables
-    problem = rules.tables_problem(item.tables)
-    if problem:
-        raise ValidationError({"tables": problem})
-    item.full_clean()
-    item.save()
-    return item
+    fresh = DisclosureItem(
+        community_id=community.pk,
+        category=Category.FINANCE,
+        year=year,
+        quarter=quarter,
+        source=Source.PAID_FEES,
+        created_by=user,
+        channels=[Channel.BOARD],
+        state=ItemState.DRAFT,
+    )
+    return draft_store(
+        latest=latest,
+        fresh=fresh,
+        content=(title, body, tables),
+        refused=_(
+            "该季度的有偿服务收费公开已%(state)s，不能重新生成；如需更正请在已公布的事项上生成更正版本"
+        ),
+        keep_unchanged=True,
+    )
