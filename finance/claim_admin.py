@@ -3,7 +3,6 @@ invoices, approvals and payments, the approver's inbox across every community th
 and the collective review form. Imported by finance/admin.py. Thin: every decision calls
 finance.services."""
 
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,10 +14,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from communities.models import Community
 from core.admin import ScopedModelAdmin
-from core.scoping import scoped
 from finance import selectors, services
+from finance.inbox_filters import InboxFilter
 from finance.models import (
     ApprovalRecord,
     ApprovalStep,
@@ -88,26 +86,6 @@ class PaymentInline(ReadOnlyInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("paid_by")
-
-
-class InboxFilter(forms.Form):
-    community = forms.ModelChoiceField(
-        queryset=Community.objects.none(), required=False, label=gettext_lazy("社区")
-    )
-    min_amount = forms.DecimalField(
-        required=False, min_value=0, decimal_places=2, label=gettext_lazy("金额不低于")
-    )
-    max_amount = forms.DecimalField(
-        required=False, min_value=0, decimal_places=2, label=gettext_lazy("金额不高于")
-    )
-    date_from = forms.DateField(required=False, label=gettext_lazy("提交日期自"))
-    date_to = forms.DateField(required=False, label=gettext_lazy("提交日期至"))
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["community"].queryset = scoped(
-            Community.objects.filter(is_active=True), user
-        ).order_by("name")
 
 
 @admin.register(ExpenseClaim)
@@ -298,17 +276,12 @@ class ExpenseClaimAdmin(ScopedModelAdmin):
             raise PermissionDenied
         if request.method == "POST":
             return self._inbox_bulk(request)
-        form = InboxFilter(request.GET or None, user=request.user)
-        filters = form.cleaned_data if form.is_valid() else {}
-        community = filters.get("community")
-        rows = selectors.approval_inbox(
-            user=request.user,
-            community_id=community.pk if community else None,
-            min_amount=filters.get("min_amount"),
-            max_amount=filters.get("max_amount"),
-            date_from=filters.get("date_from"),
-            date_to=filters.get("date_to"),
-        )
+        rows = selectors.approval_inbox(user=request.user)
+        filters = InboxFilter(request.GET or None, queryset=rows, request=request)
+        status, rows = 200, filters.qs
+        if filters.is_bound and not filters.is_valid():
+            status, rows = 400, rows.none()  # as in the portal: never all rows for a bad filter
+        form = filters.form
         page = Paginator(rows, INBOX_PER_PAGE).get_page(request.GET.get("page"))
         query = request.GET.copy()
         query.pop("page", None)
@@ -321,7 +294,9 @@ class ExpenseClaimAdmin(ScopedModelAdmin):
             "query": query.urlencode(),
             "bulk_steps": (ApprovalStep.DIRECTOR, ApprovalStep.STREET),
         }
-        return TemplateResponse(request, "admin/finance/expenseclaim/inbox.html", context)
+        return TemplateResponse(
+            request, "admin/finance/expenseclaim/inbox.html", context, status=status
+        )
 
     def _inbox_bulk(self, request):
         done = 0

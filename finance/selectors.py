@@ -134,18 +134,11 @@ def inbox_scope(user) -> InboxScope:
     return InboxScope(director, street, collective, bookkeeping)
 
 
-def approval_inbox(
-    *,
-    user,
-    community_id: int | None = None,
-    min_amount: Decimal | None = None,
-    max_amount: Decimal | None = None,
-    date_from: dt.date | None = None,
-    date_to: dt.date | None = None,
-):
+def approval_inbox(*, user):
     """Claims waiting for a step the user decides, across every community they cover,
     oldest first; never their own, never where they keep the books (FIN-3). A queryset:
-    counted and paged in the database (a fixed number of queries)."""
+    counted and paged in the database (a fixed number of queries); the inbox pages and the
+    API narrow it with finance.inbox_filters.InboxFilter."""
     where = inbox_scope(user)
     qs = claim_rows(user=user)
     if where.empty:
@@ -175,16 +168,6 @@ def approval_inbox(
     qs = qs.filter(waiting).exclude(claimant=user)
     if where.bookkeeping:
         qs = qs.exclude(community_id__in=where.bookkeeping)
-    if community_id is not None:
-        qs = qs.filter(community_id=community_id)
-    if min_amount is not None:
-        qs = qs.filter(amount__gte=min_amount)
-    if max_amount is not None:
-        qs = qs.filter(amount__lte=max_amount)
-    if date_from is not None:
-        qs = qs.filter(submitted_at__date__gte=date_from)
-    if date_to is not None:
-        qs = qs.filter(submitted_at__date__lte=date_to)
     return qs.order_by("submitted_at", "pk")
 
 

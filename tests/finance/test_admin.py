@@ -110,6 +110,22 @@ def test_approval_inbox_shows_the_users_step_only(client):
 
 
 @pytest.mark.django_db
+def test_admin_inbox_filters_are_the_portals_and_a_community_not_covered_gives_no_rows(client):
+    fin = make_fin()
+    other = make_fin(CommunityFactory(name="乙社区", street=fin.community.street))
+    mine = fin.submitted("100.00", payee="绿化公司")
+    fin.submitted("100.00", payee="物业公司")
+    other.submitted("100.00")
+    client.force_login(fin.director)
+    url = reverse("admin:finance_expenseclaim_inbox")
+    found = client.get(url, {"q": "绿化"})
+    assert [c.pk for c in found.context["page"]] == [mine.pk]  # the portal's search filter
+    refused = client.get(url, {"community": other.community.pk})
+    assert refused.status_code == 400
+    assert list(refused.context["page"]) == []  # never every row for a filter out of scope
+
+
+@pytest.mark.django_db
 def test_inbox_bulk_approve_and_decide_view_go_through_the_services(client):
     fin = make_fin()
     a, b = fin.submitted("100.00"), fin.submitted("600.00")
