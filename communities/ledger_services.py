@@ -58,6 +58,7 @@ RESIDENT_ROW_FIELDS = (
 
 _GENDERS = {"male": "male", "female": "female", "男": "male", "女": "female"}
 _PHONE_CHARS = re.compile(r"^\+?[\d-]+$")
+_NON_DIGIT = re.compile(r"\D")
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９－＋", "0123456789-+")
 
 
@@ -100,7 +101,7 @@ def normalise_phone(value) -> str:
 
 
 def phone_tail(phone: str) -> str:
-    digits = re.sub(r"\D", "", phone or "")
+    digits = _NON_DIGIT.sub("", phone or "")
     return digits[-4:] if len(digits) >= 4 else ""
 
 
@@ -118,7 +119,9 @@ def household_address(unit: Unit, room: str) -> tuple[str, str]:
 
 
 def _as_date(value):
-    if value in (None, ""):
+    if value.__class__ is dt.date or value is None:
+        return value
+    if value == "":
         return None
     if isinstance(value, dt.datetime):
         return value.date()
@@ -195,10 +198,11 @@ def resident_row_derive(values: dict, today: dt.date) -> tuple[dict, list[tuple[
     cleaned["gender"] = gender
 
     phone = normalise_phone(values.get("phone"))
-    if phone and (not _PHONE_CHARS.match(phone) or len(re.sub(r"\D", "", phone)) < 7):
+    digits = _NON_DIGIT.sub("", phone)
+    if phone and (not _PHONE_CHARS.match(phone) or len(digits) < 7):
         errors.append(("phone", _("联系电话格式不正确（应为手机号或带区号的固定电话）")))
     cleaned["phone"] = phone
-    cleaned["phone_tail"] = phone_tail(phone)
+    cleaned["phone_tail"] = digits[-4:] if len(digits) >= 4 else ""
 
     for key in ("moved_in_on", "moved_out_on"):
         try:

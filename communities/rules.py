@@ -128,10 +128,13 @@ def _region_known(prefix: str) -> bool:
     return any("county" in props for _part, props in numdb.get("cn/loc").info(prefix))
 
 
+# Full-width digits and x to ASCII; spaces (also the ideographic one) removed.
+_ID_TABLE = str.maketrans("０１２３４５６７８９ｘＸ", "0123456789XX", " \u3000")
+
+
 def normalise_id(value) -> str:
     """Trim spaces and full-width characters, upper-case the final x."""
-    text = str(value or "").strip().replace(" ", "").replace("\u3000", "")
-    return text.translate(str.maketrans("０１２３４５６７８９ｘＸ", "0123456789XX")).upper()
+    return str(value or "").strip().translate(_ID_TABLE).upper()
 
 
 def parse_id_number(value, today: dt.date | None = None) -> IdInfo:
@@ -145,8 +148,9 @@ def parse_id_number(value, today: dt.date | None = None) -> IdInfo:
         return IdInfo(number, False, _("未填写身份证号"))
     if not ID_PATTERN.match(number):
         return IdInfo(number, False, _("身份证号应为 18 位（前 17 位为数字，末位为数字或 X）"))
-    total = sum(int(d) * w for d, w in zip(number[:17], _ID_WEIGHTS, strict=True))
-    if _ID_CHECK[total % 11] != number[17]:
+    # The weights are 2**(17 - i) mod 11, and 13 = 2 mod 11: so the weighted sum is, mod
+    # 11, twice the first 17 digits read in base 13 (one C call; the test compares both).
+    if _ID_CHECK[2 * int(number[:17], 13) % 11] != number[17]:
         return IdInfo(number, False, _("身份证号校验码不正确"))
     try:
         birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))

@@ -195,13 +195,23 @@ class Column:
 
             return parse_choice
         if self.type == DATE:
+            known = {}  # dates typed as text, parsed once (a ledger repeats them)
 
             def parse_date(raw):
-                if raw.__class__ is dt.date:
+                kind = raw.__class__
+                if kind is dt.date:
                     return raw
-                if raw.__class__ is dt.datetime:
+                if kind is dt.datetime:
                     return raw.date()
-                return parse(raw)
+                if kind is not str:
+                    return parse(raw)
+                value = known.get(raw)
+                if value is None:
+                    value = parse(raw)
+                    if len(known) >= 4096:
+                        known.clear()
+                    known[raw] = value
+                return value
 
             return parse_date
         return parse
