@@ -142,6 +142,10 @@ IMPORT_MAX_ZIP_MEMBERS = 1000
 IMPORT_MAX_ERRORS = 1000  # kept in ImportJob.errors; the count is always exact
 IMPORT_PROGRESS_EVERY = 200  # rows between progress writes (and cancel checks)
 IMPORT_PROGRESS_SECONDS = 0.5  # and, in bulk imports, at most one such write in this time
+# A bulk validation of at least this many rows forks a second process to parse half of
+# them (core.imports.helper); IMPORT_PARSE_HELPER=false keeps it in one process.
+IMPORT_PARSE_HELPER = env.bool("IMPORT_PARSE_HELPER", default=True)
+IMPORT_PARSE_HELPER_MIN_ROWS = env.int("IMPORT_PARSE_HELPER_MIN_ROWS", default=5000)
 IMPORT_QUEUE = env("IMPORT_QUEUE", default="") or None  # Celery queue; None: the default
 
 # Ledger exports (communities.ledger_jobs): above this many rows the export runs as a Celery

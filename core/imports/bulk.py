@@ -21,7 +21,9 @@ when the job ends.
 from __future__ import annotations
 
 import contextlib
+import gc
 import time
+from dataclasses import replace
 
 import pghistory
 from django.conf import settings
@@ -30,6 +32,8 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from core.imports.files import FileRejected
+from core.imports.helper import ParseHelper
+from core.imports.helper import wanted as parse_helper_wanted
 from core.imports.run import (
     APPLY_LOCK,
     ApplyFailed,
@@ -90,13 +94,14 @@ class Stage:
 
     @contextlib.contextmanager
     def writer(self):
-        """`write(row number, values)` for each row, streamed to PostgreSQL with COPY."""
+        """(`write(row number, values)` for each row, `send(data)` for rows already in
+        COPY's text format), streamed to PostgreSQL with COPY."""
         columns = ", ".join(["job_id", "row_no", *self.slots.values()])
         job = self.job_id
         sql = f"COPY {TABLE} ({columns}) FROM STDIN"  # noqa: S608
         with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
             write = copy.write_row
-            yield lambda number, values: write((job, number, *values))
+            yield (lambda number, values: write((job, number, *values))), copy.write
 
     def clear(self) -> None:
         stage_clear(self.job_id)
@@ -155,55 +160,126 @@ def _cells(columns, raw: list, formulas) -> tuple[dict, list]:
     return values, errors
 
 
+def _parse(sheet: Sheet, share, spec: ImportSpec, ctx: ImportContext, result, write, tick):
+    """Read, parse and derive the rows of `share` (all with None): a row without errors
+    goes to `write(number, record)`, the errors of the others to `result`; `tick()` every
+    settings.IMPORT_PROGRESS_EVERY rows."""
+    columns = [(i, c.key, c.parser()) for i, c in enumerate(spec.columns)]
+    counts, add_error, bulk_row = result.counts, result.add_error, spec.bulk_row
+    every = max(settings.IMPORT_PROGRESS_EVERY, 1)
+    for number, raw, formulas in sheet.values(share):
+        errors = ()
+        try:
+            if formulas is not None:
+                raise CellError
+            values = {key: parse(raw[i]) for i, key, parse in columns}
+        except CellError:  # say what is wrong with every cell of the row
+            values, errors = _cells(columns, raw, formulas)
+        if not errors:
+            record, errors = bulk_row(ctx, number, values)
+        if errors:
+            counts["invalid"] += 1
+            for key, reason in errors:
+                value = raw[sheet.keys.index(key)] if key in sheet.keys else None
+                add_error(_error(sheet.name, sheet, spec, number, key, value, reason))
+        else:
+            write(number, record)
+        result.done += 1
+        if result.done % every == 0:
+            tick()
+
+
+def _helper_work(job_id: int, sheet: Sheet, spec: ImportSpec, ctx: ImportContext):
+    """What the parse helper (core.imports.helper) runs: the odd rows, as COPY text."""
+    from psycopg import Copy
+    from psycopg.copy import FileWriter
+
+    def work(data, tick) -> dict:
+        part = RunResult()
+        # The cursor only lends its adapters to the formatter: nothing is sent with it.
+        with Copy(connection.connection.cursor(), writer=FileWriter(data)) as copy:
+            write_row = copy.write_row
+            _parse(
+                sheet,
+                (1, 2),
+                spec,
+                ctx,
+                part,
+                lambda number, record: write_row((job_id, number, *record)),
+                lambda: tick(part.done),
+            )
+        return {
+            "done": part.done,
+            "invalid": part.counts["invalid"],
+            "errors": part.errors,
+            "error_count": part.error_count,
+        }
+
+    return work
+
+
 def validate(job: ImportJob) -> RunResult:
-    """The validation run of a bulk spec (see the module docstring); returns the RunResult."""
+    """The validation run of a bulk spec (see the module docstring); returns the RunResult.
+    A big file is parsed by two processes (core.imports.helper)."""
     spec = _spec(job)
     sheet = open_sheet(bytes(job.content), spec, checked=True)
     job.content = b""  # the sheet reads its own reference; no second copy for the run
     ctx = ImportContext(user=job.created_by, spec=spec, community=job.community)
     result = RunResult(total=job.rows_total)
-    progress, every = Progress(job.pk), max(settings.IMPORT_PROGRESS_EVERY, 1)
+    progress = Progress(job.pk)
     stage = Stage(job.pk, spec.staging)
-    columns = [(i, c.key, c.parser()) for i, c in enumerate(spec.columns)]
-    counts, add_error, bulk_row = result.counts, result.add_error, spec.bulk_row
-    finished, next_write = False, 0.0
+    finished, helper, next_write = False, None, 0.0
+
+    def tick() -> None:
+        nonlocal next_write
+        if time.monotonic() < next_write:
+            return
+        shown = result if helper is None else replace(result, done=result.done + helper.done())
+        if progress.write(shown) == ImportState.CANCELLED:
+            raise ImportCancelled
+        next_write = time.monotonic() + settings.IMPORT_PROGRESS_SECONDS
+
     try:
         _sweep(job.pk)
         spec.bulk_prepare(ctx)
-        with transaction.atomic(), stage.writer() as write:
-            for number, raw, formulas in sheet.values():
-                errors = ()
-                try:
-                    if formulas is not None:
-                        raise CellError
-                    values = {key: parse(raw[i]) for i, key, parse in columns}
-                except CellError:  # say what is wrong with every cell of the row
-                    values, errors = _cells(columns, raw, formulas)
-                if not errors:
-                    record, errors = bulk_row(ctx, number, values)
-                if errors:
-                    counts["invalid"] += 1
-                    for key, reason in errors:
-                        value = raw[sheet.keys.index(key)] if key in sheet.keys else None
-                        add_error(_error(sheet.name, sheet, spec, number, key, value, reason))
-                else:
-                    write(number, record)
-                result.done += 1
-                if result.done % every == 0 and time.monotonic() >= next_write:
-                    if progress.write(result) == ImportState.CANCELLED:
-                        raise ImportCancelled
-                    next_write = time.monotonic() + settings.IMPORT_PROGRESS_SECONDS
+        share = None
+        if parse_helper_wanted(job.rows_total):
+            helper = ParseHelper(_helper_work(job.pk, sheet, spec, ctx)).start()
+            share = (0, 2)
+        with transaction.atomic(), stage.writer() as (write, send):
+            gc.disable()  # 100,000 rows of short-lived objects: no collection passes
+            try:
+                _parse(sheet, share, spec, ctx, result, write, tick)
+            finally:
+                gc.enable()
+            if helper is not None:
+                part = helper.wait(tick)
+                for chunk in helper.copy_data():
+                    send(chunk)
+                _merge(result, part)
         if not result.done:
             raise FileRejected(_("工作表“%(name)s”只有表头，没有数据行") % {"name": sheet.name})
         result.total = result.done
         _record_check(result, spec.bulk_check(ctx, stage), sheet.name, sheet, spec)
         finished = True
     finally:
+        if helper is not None:
+            helper.close()
         progress.close()
         if not finished:
             with contextlib.suppress(Exception):
                 stage.clear()
     return result
+
+
+def _merge(result: RunResult, part: dict) -> None:
+    """The helper's rows into the run's result: counts, and the first errors by row (each
+    side kept its first ones, so together they hold the first ones of the file)."""
+    result.done += part["done"]
+    result.counts["invalid"] += part["invalid"]
+    errors = sorted(result.errors + part["errors"], key=lambda e: e["row"] or 0)
+    result.errors = errors[: settings.IMPORT_MAX_ERRORS]
+    result.error_count += part["error_count"]
 
 
 def apply(job: ImportJob) -> RunResult:

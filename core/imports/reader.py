@@ -339,6 +339,7 @@ class SheetReader:
         self.shared = shared
         self.date_styles = frozenset(str(s).encode() for s in date_styles)
         self.epoch = _EPOCH_1904 if date1904 else _EPOCH_1900
+        self.epoch_day = self.epoch.date()
         self.max_columns = settings.IMPORT_MAX_COLUMNS
         self._letters = {column_letter(i).encode(): i for i in range(self.max_columns)}
 
@@ -353,6 +354,8 @@ class SheetReader:
     def serial_date(self, number):
         """An Excel serial number as a date (whole days), a datetime, or a time (< 1 day);
         a number outside Excel's dates stays a number."""
+        if number.__class__ is int and 61 <= number <= _LAST_SERIAL:  # a whole day
+            return self.epoch_day + dt.timedelta(days=number)
         if number < 0 or number > _LAST_SERIAL:
             return number
         seconds = round(number * 86400)
@@ -406,25 +409,30 @@ class SheetReader:
 
     # --- rows -------------------------------------------------------------------------------
 
-    def rows(self, wanted: dict[int, int] | None = None, width: int = 0) -> Iterator[tuple]:
+    def rows(
+        self, wanted: dict[int, int] | None = None, width: int = 0, share=None
+    ) -> Iterator[tuple]:
         """(row number, values, formula slots or None) of each row that has a value.
 
         With `wanted` (sheet column -> slot) values is a list of `width` slots, and the
         other cells are only checked (column limit, whether the row has a value); without
-        it values is a dict {column: value} of every non-empty cell."""
+        it values is a dict {column: value} of every non-empty cell. With `share` (k, n)
+        only the rows whose number is k modulo n (the others' cells are not read)."""
         try:
             try:
                 with self.zf.open(self.part) as stream:
-                    yield from self._fast_rows(stream, wanted, width)
+                    yield from self._fast_rows(stream, wanted, width, share)
             except Irregular:  # raised before the first row: prefixed names
                 with self.zf.open(self.part) as stream:
-                    yield from self._element_rows(stream, wanted, width)
+                    for row in self._element_rows(stream, wanted, width):
+                        if share is None or row[0] % share[1] == share[0]:
+                            yield row
         except (KeyError, zipfile.BadZipFile, OSError, EOFError, UnicodeDecodeError):
             raise damaged(self.name) from None
         except (ValueError, OverflowError):
             raise damaged(self.name) from None
 
-    def _fast_rows(self, stream, wanted, width):
+    def _fast_rows(self, stream, wanted, width, share=None):
         """The regular-expression path; the loop is written out (no call per cell) because
         it runs for every cell of 100,000 rows."""
         letters, value, shared, dates = self._letters, self._value, self.shared, self.date_styles
@@ -454,7 +462,7 @@ class SheetReader:
                     number = int(found.group(1)) if found else number + 1
                 if number > EXCEL_MAX_ROW:
                     raise damaged(self.name)
-                if not content:
+                if not content or (share is not None and number % share[1] != share[0]):
                     continue
                 cells = _CELL.split(content)
                 row = None

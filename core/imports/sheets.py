@@ -102,15 +102,16 @@ class Sheet:
     def letter(self, key: str) -> str:
         return column_letter(self.positions[key]) if key in self.positions else ""
 
-    def values(self) -> Iterator[tuple[int, list, list | None]]:
+    def values(self, share=None) -> Iterator[tuple[int, list, list | None]]:
         """(Excel row number, values in the order of the spec's columns (None for a column
         missing from the file), formula slots or None) of each data row with a value.
-        FileRejected once more rows than the limit have been read."""
+        FileRejected once more rows than the limit have been read. `share` (k, n): only
+        the rows whose number is k modulo n (SheetReader.rows)."""
         wanted = {
             self.positions[key]: i for i, key in enumerate(self.keys) if key in self.positions
         }
         count, limit, header = 0, self.row_limit, self.header_row
-        for number, values, formulas in self.reader.rows(wanted, len(self.keys)):
+        for number, values, formulas in self.reader.rows(wanted, len(self.keys), share):
             if number <= header:
                 continue
             count += 1

@@ -1,0 +1,172 @@
+"""The parse helper of a big bulk validation (core.imports.helper, issue #4 "Speed"): a file
+of at least IMPORT_PARSE_HELPER_MIN_ROWS rows is parsed by two processes, and the outcome is
+exactly that of one process -- the same staged rows, counts and errors (also when the error
+list is cut at IMPORT_MAX_ERRORS). A helper that fails or dies fails the validation, and a
+cancel kills it; either way nothing stays staged and no child process is left behind."""
+
+import datetime as dt
+import logging
+import os
+import signal
+import threading
+
+import pytest
+from django.db import connection
+
+from core.imports import get_spec, import_job_cancel, import_job_validate
+from core.models import ImportJob, ImportStagingRow, ImportState
+from tests.communities import test_resident_import as base
+from tests.communities.test_resident_import import ID_1, ID_2, create, row, xlsx
+from tests.factories import valid_id_number
+
+grid = base.grid  # the fixture: communities A and B, A's grid and its director
+
+STAGED_FIELDS = [
+    f.name for f in ImportStagingRow._meta.concrete_fields if f.name not in ("id", "job", "job_id")
+]
+
+
+def _mixed_rows(n=60):
+    """Good rows and, on odd and even row numbers alike, rows each side must refuse: a bad
+    check digit, a date nobody writes, an address not on the grid, a duplicate ID number."""
+    rows = []
+    for i in range(n):
+        number = valid_id_number(dt.date(1960, 1, 1) + dt.timedelta(days=i * 97), i % 900)
+        cells = {"phone": f"139{i:08d}"}
+        address = ("", "5栋", "1单元", f"{i // 3 + 1}")
+        if i % 7 == 3:
+            number = number[:-1] + ("0" if number[-1] != "0" else "1")  # check digit
+        if i % 11 == 4:
+            cells["moved_in"] = "二〇二〇年五月"
+        if i % 13 == 5:
+            address = ("", "99栋", "1单元", "101")
+        rows.append(row(address=address, name=f"居民{i}", id_number=number, **cells))
+    rows.append(row(address=("", "5栋", "1单元", "900"), name="重复甲", id_number=ID_1))
+    rows.append(row(address=("", "5栋", "1单元", "901"), name="重复乙", id_number=ID_1))
+    rows.append(row(address=("", "5栋", "1单元", "902"), name="王芳", id_number=ID_2))
+    return rows
+
+
+def _outcome(job):
+    job.refresh_from_db()
+    staged = list(
+        ImportStagingRow.objects.filter(job_id=job.pk).order_by("row_no").values(*STAGED_FIELDS)
+    )
+    counts = (job.rows_new, job.rows_updated, job.rows_unchanged, job.rows_invalid)
+    return job.state, job.rows_done, counts, job.error_count, job.errors, staged
+
+
+def _validate(grid, data, settings, *, helper: bool, caplog):
+    settings.IMPORT_PARSE_HELPER = helper
+    settings.IMPORT_PARSE_HELPER_MIN_ROWS = 1
+    job = create(grid, data)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="core.imports.helper"):
+        import_job_validate(job_id=job.pk)
+    forked = [r for r in caplog.records if r.name == "core.imports.helper"]
+    assert bool(forked) == helper, forked
+    _no_child_left()
+    return _outcome(job)
+
+
+def _no_child_left():
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("max_errors", [1000, 3])
+def test_two_processes_stage_count_and_report_exactly_as_one(grid, settings, caplog, max_errors):
+    settings.IMPORT_MAX_ERRORS = max_errors
+    data = xlsx(_mixed_rows())
+    one = _validate(grid, data, settings, helper=False, caplog=caplog)
+    two = _validate(grid, data, settings, helper=True, caplog=caplog)
+    assert one == two
+    state, done, counts, error_count, errors, staged = two
+    assert state == ImportState.VALIDATED and done == 63
+    assert counts[3] > 10 and counts[0] + counts[3] == 63
+    # Staged: every row whose cells are good, also the two with one ID number (refused
+    # by the set-based check).
+    assert len(staged) == counts[0] + 2
+    assert error_count >= counts[3] and len(errors) == min(error_count, max_errors)
+    rows = {e["row"] for e in errors}
+    assert any(r % 2 for r in rows) and any(r % 2 == 0 for r in rows) or max_errors == 3
+    # Both sides' rows are staged: odd and even Excel row numbers.
+    assert {s["row_no"] % 2 for s in staged} == {0, 1}
+
+
+@pytest.mark.django_db
+def test_below_the_threshold_one_process_parses(grid, settings, caplog):
+    settings.IMPORT_PARSE_HELPER_MIN_ROWS = 5000
+    job = create(grid, xlsx())
+    with caplog.at_level(logging.INFO, logger="core.imports.helper"):
+        import_job_validate(job_id=job.pk)
+    assert not [r for r in caplog.records if r.name == "core.imports.helper"]
+    job.refresh_from_db()
+    assert job.state == ImportState.VALIDATED and job.rows_new == 4
+
+
+def _odd_rows_fail(monkeypatch, how):
+    """bulk_row misbehaves on the helper's rows (odd row numbers) only."""
+    spec_class = type(get_spec("residents"))
+    original = spec_class.bulk_row
+
+    def bulk_row(self, ctx, number, values):
+        if number % 2 and number > 10:
+            how()
+        return original(self, ctx, number, values)
+
+    monkeypatch.setattr(spec_class, "bulk_row", bulk_row)
+
+
+def _raise():
+    raise RuntimeError("helper bug")
+
+
+def _die():
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("how", [_raise, _die], ids=["raises", "killed"])
+def test_a_helper_that_fails_or_dies_fails_the_validation_with_nothing_staged(
+    grid, settings, monkeypatch, how
+):
+    settings.IMPORT_PARSE_HELPER_MIN_ROWS = 1
+    _odd_rows_fail(monkeypatch, how)
+    job = create(grid, xlsx(_mixed_rows()))
+    assert import_job_validate(job_id=job.pk) == ImportState.FAILED
+    job.refresh_from_db()
+    assert job.state == ImportState.FAILED and "内部错误" in job.message
+    assert not ImportStagingRow.objects.filter(job_id=job.pk).exists()
+    _no_child_left()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cancel_during_a_two_process_validation_kills_the_helper(grid, settings, monkeypatch):
+    settings.IMPORT_PARSE_HELPER_MIN_ROWS = 1
+    settings.IMPORT_PROGRESS_EVERY = 1
+    settings.IMPORT_PROGRESS_SECONDS = 0
+    job = create(grid, xlsx(_mixed_rows()))
+    parent = os.getpid()
+    spec_class = type(get_spec("residents"))
+    original = spec_class.bulk_row
+
+    def bulk_row(self, ctx, number, values):
+        if os.getpid() == parent and number == 20:  # the user cancels from another page
+
+            def cancel():
+                import_job_cancel(user=grid["user"], job=ImportJob.objects.get(pk=job.pk))
+                connection.close()
+
+            thread = threading.Thread(target=cancel)
+            thread.start()
+            thread.join()
+        return original(self, ctx, number, values)
+
+    monkeypatch.setattr(spec_class, "bulk_row", bulk_row)
+    assert import_job_validate(job_id=job.pk) == ImportState.CANCELLED
+    job.refresh_from_db()
+    assert job.state == ImportState.CANCELLED
+    assert not ImportStagingRow.objects.filter(job_id=job.pk).exists()
+    _no_child_left()
