@@ -47,7 +47,7 @@ from core.imports import (
     register,
 )
 
-APPLY_BATCH = 5000  # staged rows per INSERT/UPDATE round (progress and cancel in between)
+APPLY_BATCH = 20000  # staged rows per INSERT/UPDATE round (progress and cancel in between)
 WORK_MEM = "64MB"  # for the set-based check's grouping and the materialised match
 ADDRESS_CACHE = 4096  # addresses and units remembered (rows are mostly in address order)
 _SPACE = re.compile(r"\s+")
@@ -469,11 +469,14 @@ class ResidentSpec(ImportSpec):
     def _match_table(self, cursor, ctx: ImportContext, stage) -> None:
         """Every staged row's resident (MATCH_SQL) in a temporary table, before the apply
         writes anything: its batches then find them by row number."""
-        cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{MATCH_TABLE}")
+        cursor.execute(
+            f"DROP TABLE IF EXISTS pg_temp.{MATCH_TABLE}, pg_temp.{NEW_HOUSEHOLDS_TABLE}"
+        )
         sql = MATCH_TABLE_SQL.format(match=MATCH_SQL.format(src=stage.source()))
         cursor.execute(sql, self._params(ctx, stage))
         cursor.execute(f"ALTER TABLE pg_temp.{MATCH_TABLE} ADD PRIMARY KEY (row_no)")
         cursor.execute(f"ANALYZE pg_temp.{MATCH_TABLE}")
+        cursor.execute(NEW_HOUSEHOLDS_TABLE_SQL)
         ctx.cache["match_table"] = True
 
     def bulk_apply(self, ctx: ImportContext, stage, progress) -> dict[str, int]:
@@ -484,6 +487,7 @@ class ResidentSpec(ImportSpec):
                 if not ctx.cache.get("match_table"):
                     self._match_table(cursor, ctx, stage)
                 cursor.execute(HOUSEHOLDS_SQL.format(src=source), self._params(ctx, stage))
+                cursor.execute(f"ANALYZE pg_temp.{NEW_HOUSEHOLDS_TABLE}")
             progress(0)
             would_be = WOULD_BE_SQL.format(match=MATCH_APPLY_SQL.format(src=source))
             for rows in stage.batches(APPLY_BATCH):
@@ -671,15 +675,25 @@ SELECT m.row_no, m.unit_id, m.room, m.resident_id, m.name_matches, m.household_i
 FROM ({match}) m
 """
 MATCH_APPLY_SQL = """
-SELECT s.*, t.household_id, t.final_order, t.resident_id, t.name_matches
+SELECT s.*, COALESCE(t.household_id, h.id) AS household_id, t.final_order, t.resident_id,
+       t.name_matches
 FROM {src} s
 JOIN pg_temp.resident_import_match t ON t.row_no = s.row_no
+LEFT JOIN pg_temp.resident_import_households h
+       ON t.household_id IS NULL AND h.unit_id = t.unit_id AND h.room = t.room
+"""
+
+# The households the apply creates, by address (empty until HOUSEHOLDS_SQL runs).
+NEW_HOUSEHOLDS_TABLE = "resident_import_households"
+NEW_HOUSEHOLDS_TABLE_SQL = """
+CREATE TEMPORARY TABLE resident_import_households
+    (unit_id bigint, room text, id bigint, PRIMARY KEY (unit_id, room)) ON COMMIT DROP
 """
 
 # A household at every address that has none (with the first row's address text), in one
-# statement before the residents, its id noted on the rows at that address: the batches
-# then find every household by row number, whatever the planner thinks of a table that
-# grows inside the transaction.
+# statement before the residents, noted by address in resident_import_households: the
+# batches then find every household through the match table, whatever the planner thinks
+# of a table that grows inside the transaction.
 HOUSEHOLDS_SQL = """
 WITH created AS (
     INSERT INTO communities_household
@@ -693,10 +707,8 @@ WITH created AS (
     ORDER BY s.unit_id, s.room, s.row_no
     RETURNING id, unit_id, room
 )
-UPDATE pg_temp.resident_import_match t
-   SET household_id = created.id
-  FROM created
- WHERE t.household_id IS NULL AND t.unit_id = created.unit_id AND t.room = created.room
+INSERT INTO pg_temp.resident_import_households (unit_id, room, id)
+SELECT unit_id, room, id FROM created
 """
 
 # The residents of the batch: changed ones updated, new ones inserted (in row order);

@@ -68,6 +68,7 @@ class Household(TimeStampedModel):
         on_delete=models.PROTECT,
         related_name="ledger_households",
         verbose_name=_("社区"),
+        db_index=False,  # household_addr_order leads with it: one index less to write
     )
     unit = models.ForeignKey(
         "communities.Unit",
@@ -121,6 +122,7 @@ class Resident(TimeStampedModel):
         on_delete=models.PROTECT,
         related_name="residents",
         verbose_name=_("社区"),
+        db_index=False,  # the indexes below lead with it: one index less to write
     )
     household = models.ForeignKey(
         Household, on_delete=models.PROTECT, related_name="residents", verbose_name=_("住户")
