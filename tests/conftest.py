@@ -53,20 +53,9 @@ def _database_url(test_name: str) -> str:
     return urlunsplit(parts._replace(path=f"/{test_name}"))
 
 
-@pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker):
-    """A real Celery worker, in its own process, consuming from the real Redis broker and
-    writing to the test database. Session-scoped: started once (a few seconds)."""
-    from django.db import connection
-
+def _start_worker(queue: str, pool: list[str], env: dict, log=None) -> subprocess.Popen:
     from config.celery import app
 
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": _database_url(connection.settings_dict["NAME"]),
-    }
-    queue = f"test-{os.getpid()}"
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -75,8 +64,8 @@ def celery_worker_process(django_db_setup, django_db_blocker):
             "-A",
             "config",
             "worker",
-            "--pool=solo",
-            "--loglevel=WARNING",
+            *pool,
+            "--loglevel=INFO" if log else "--loglevel=WARNING",
             "--without-gossip",
             "--without-mingle",
             "-Q",
@@ -86,6 +75,7 @@ def celery_worker_process(django_db_setup, django_db_blocker):
         ],
         cwd=ROOT,
         env=env,
+        stderr=log,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -93,13 +83,48 @@ def celery_worker_process(django_db_setup, django_db_blocker):
             pytest.fail(f"celery worker exited with {proc.returncode}")
         replies = app.control.ping(destination=[f"{queue}@localhost"], timeout=1.0)
         if replies:
-            break
-    else:
-        proc.terminate()
-        pytest.fail("celery worker did not answer a ping within 60 s")
-    yield queue
+            return proc
+    proc.terminate()
+    pytest.fail("celery worker did not answer a ping within 60 s")
+
+
+def _stop_worker(proc: subprocess.Popen) -> None:
     proc.terminate()
     try:
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+def _worker_env() -> dict:
+    from django.db import connection
+
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": _database_url(connection.settings_dict["NAME"]),
+    }
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker):
+    """A real Celery worker, in its own process, consuming from the real Redis broker and
+    writing to the test database. Session-scoped: started once (a few seconds)."""
+    queue = f"test-{os.getpid()}"
+    proc = _start_worker(queue, ["--pool=solo"], _worker_env())
+    yield queue
+    _stop_worker(proc)
+
+
+@pytest.fixture(scope="session")
+def celery_prefork_worker(django_db_setup, django_db_blocker, tmp_path_factory):
+    """A real Celery worker with the production pool (prefork: the task runs in a daemonic
+    child process) and a parse-helper threshold of 2 rows, its log in a file. Yields (queue,
+    log path)."""
+    queue = f"test-prefork-{os.getpid()}"
+    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
+    env = {**_worker_env(), "IMPORT_PARSE_HELPER_MIN_ROWS": "2"}
+    with open(log_path, "wb") as log:
+        proc = _start_worker(queue, ["--pool=prefork", "--concurrency=1"], env, log)
+        yield queue, log_path
+        _stop_worker(proc)

@@ -170,3 +170,44 @@ def test_a_cancel_during_a_two_process_validation_kills_the_helper(grid, setting
     assert job.state == ImportState.CANCELLED
     assert not ImportStagingRow.objects.filter(job_id=job.pk).exists()
     _no_child_left()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_prefork_celery_worker_validates_with_the_helper_and_applies(
+    client, grid, settings, celery_prefork_worker
+):
+    """The production pool runs a task in a daemonic child, which multiprocessing would
+    refuse to fork from; the helper is forked there all the same."""
+    from django.urls import reverse
+
+    from communities.models import Resident
+    from tests.communities.test_resident_import import _wait_for, upload
+
+    queue, log_path = celery_prefork_worker
+    settings.IMPORT_QUEUE = queue
+    client.force_login(grid["user"])
+    rows = _mixed_rows(30)
+    response = client.post(
+        reverse("portal:import_upload", args=["residents"]),
+        {"community": grid["a"].pk, "file": upload(xlsx(rows))},
+    )
+    assert response.status_code == 302
+    job = _wait_for(ImportJob.objects.get(), {ImportState.VALIDATED, ImportState.FAILED})
+    assert job.state == ImportState.VALIDATED and job.rows_done == 33, job.message
+    assert job.rows_invalid > 0 and {e["row"] % 2 for e in job.errors} == {0, 1}
+    assert "parse helper" in log_path.read_text(errors="replace")
+    # The refused rows out, the rest goes in.
+    good = [r for i, r in enumerate(rows) if (i + 2) not in {e["row"] for e in job.errors}]
+    client.post(reverse("portal:import_cancel", args=[job.pk]))
+    response = client.post(
+        reverse("portal:import_upload", args=["residents"]),
+        {"community": grid["a"].pk, "file": upload(xlsx(good))},
+    )
+    job = ImportJob.objects.exclude(pk=job.pk).get()
+    job = _wait_for(job, {ImportState.VALIDATED, ImportState.FAILED})
+    assert (job.state, job.rows_invalid, job.rows_new) == ("validated", 0, len(good))
+    client.post(reverse("portal:import_confirm", args=[job.pk]))
+    job = _wait_for(job, {ImportState.DONE, ImportState.FAILED})
+    assert job.state == ImportState.DONE, job.message
+    assert Resident.objects.filter(community=grid["a"]).count() == len(good)
+    assert not ImportStagingRow.objects.exists()
