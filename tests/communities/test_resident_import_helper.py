@@ -56,7 +56,7 @@ def _outcome(job):
     return job.state, job.rows_done, counts, job.error_count, job.errors, staged
 
 
-def _validate(grid, data, settings, *, helper: bool, caplog):
+def _validate(grid, data, settings, *, helper: bool, caplog, forks):
     settings.IMPORT_PARSE_HELPER = helper
     settings.IMPORT_PARSE_HELPER_MIN_ROWS = 1
     job = create(grid, data)
@@ -64,23 +64,42 @@ def _validate(grid, data, settings, *, helper: bool, caplog):
     with caplog.at_level(logging.INFO, logger="core.imports.helper"):
         import_job_validate(job_id=job.pk)
     forked = [r for r in caplog.records if r.name == "core.imports.helper"]
-    assert bool(forked) == helper, forked
-    _no_child_left()
+    assert bool(forked) == helper == bool(forks), forked
+    _reaped(forks)
     return _outcome(job)
 
 
-def _no_child_left():
-    with pytest.raises(ChildProcessError):
-        os.waitpid(-1, os.WNOHANG)
+@pytest.fixture
+def forks(monkeypatch):
+    """The pids of the helpers forked during the test."""
+    pids, fork = [], os.fork
+
+    def recording_fork():
+        pid = fork()
+        if pid:
+            pids.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", recording_fork)
+    return pids
+
+
+def _reaped(pids):
+    """Each helper has ended and been waited for: no zombie, no orphan."""
+    for pid in pids:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("max_errors", [1000, 3])
-def test_two_processes_stage_count_and_report_exactly_as_one(grid, settings, caplog, max_errors):
+def test_two_processes_stage_count_and_report_exactly_as_one(
+    grid, settings, caplog, max_errors, forks
+):
     settings.IMPORT_MAX_ERRORS = max_errors
     data = xlsx(_mixed_rows())
-    one = _validate(grid, data, settings, helper=False, caplog=caplog)
-    two = _validate(grid, data, settings, helper=True, caplog=caplog)
+    one = _validate(grid, data, settings, helper=False, caplog=caplog, forks=forks)
+    two = _validate(grid, data, settings, helper=True, caplog=caplog, forks=forks)
     assert one == two
     state, done, counts, error_count, errors, staged = two
     assert state == ImportState.VALIDATED and done == 63
@@ -130,7 +149,7 @@ def _die():
 @pytest.mark.django_db
 @pytest.mark.parametrize("how", [_raise, _die], ids=["raises", "killed"])
 def test_a_helper_that_fails_or_dies_fails_the_validation_with_nothing_staged(
-    grid, settings, monkeypatch, how
+    grid, settings, monkeypatch, how, forks
 ):
     settings.IMPORT_PARSE_HELPER_MIN_ROWS = 1
     _odd_rows_fail(monkeypatch, how)
@@ -139,11 +158,14 @@ def test_a_helper_that_fails_or_dies_fails_the_validation_with_nothing_staged(
     job.refresh_from_db()
     assert job.state == ImportState.FAILED and "内部错误" in job.message
     assert not ImportStagingRow.objects.filter(job_id=job.pk).exists()
-    _no_child_left()
+    assert len(forks) == 1
+    _reaped(forks)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_cancel_during_a_two_process_validation_kills_the_helper(grid, settings, monkeypatch):
+def test_a_cancel_during_a_two_process_validation_kills_the_helper(
+    grid, settings, monkeypatch, forks
+):
     settings.IMPORT_PARSE_HELPER_MIN_ROWS = 1
     settings.IMPORT_PROGRESS_EVERY = 1
     settings.IMPORT_PROGRESS_SECONDS = 0
@@ -169,7 +191,8 @@ def test_a_cancel_during_a_two_process_validation_kills_the_helper(grid, setting
     job.refresh_from_db()
     assert job.state == ImportState.CANCELLED
     assert not ImportStagingRow.objects.filter(job_id=job.pk).exists()
-    _no_child_left()
+    assert len(forks) == 1
+    _reaped(forks)
 
 
 @pytest.mark.django_db(transaction=True)
