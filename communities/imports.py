@@ -366,7 +366,10 @@ class ResidentSpec(ImportSpec):
                 self._match_table(cursor, ctx, stage)
                 match = MATCH_APPLY_SQL
             sql = CHECK_SQL.format(
-                would_be=WOULD_BE_SQL.format(match=match.format(src=stage.source()))
+                would_be=WOULD_BE_SQL.format(match=match.format(src=stage.source())),
+                # Duplicates within the file: the staged rows do not change after the
+                # validation, which found none (or there would be no apply).
+                in_file="false" if ctx.applying else "true",
             )
             cursor.execute(sql, params)
             rows = cursor.fetchall()
@@ -608,11 +611,12 @@ CHECK_SQL = """
 WITH w AS MATERIALIZED ({would_be}),
 dup_id AS (
     SELECT file_id, (array_agg(row_no ORDER BY row_no))[1:6] AS rows
-    FROM w WHERE file_id <> '' GROUP BY file_id HAVING count(*) > 1
+    FROM w WHERE file_id <> '' AND {in_file} GROUP BY file_id HAVING count(*) > 1
 ),
 dup_name AS (
     SELECT unit_id, room, name, (array_agg(row_no ORDER BY row_no))[1:6] AS rows
-    FROM w GROUP BY unit_id, room, name HAVING count(*) > 1 AND bool_or(file_id = '')
+    FROM w WHERE {in_file}
+    GROUP BY unit_id, room, name HAVING count(*) > 1 AND bool_or(file_id = '')
 ),
 dup_target AS (
     SELECT resident_id, (array_agg(row_no ORDER BY row_no))[1:6] AS rows
