@@ -213,9 +213,14 @@ def name_initials(name: str) -> str:
     return "".join(out)
 
 
+_NUMBER = re.compile(r"\d+")
+
+
+@functools.lru_cache(maxsize=4096)
 def _natural(text: str) -> str:
-    """A sort key where numbers sort by value: '2单元' < '10单元', '301' < '1201'."""
-    return re.sub(r"\d+", lambda m: m.group(0).zfill(6), text or "")
+    """A sort key where numbers sort by value: '2单元' < '10单元', '301' < '1201'. Cached:
+    a ledger import asks for the same building, unit and room names again and again."""
+    return _NUMBER.sub(lambda m: m.group(0).zfill(6), text or "")
 
 
 def address_order(building_order: int, building: str, unit_order: int, unit: str, room: str):
