@@ -19,13 +19,14 @@ buildings and units, then runs, each in a fresh subprocess:
 - the upload: the grid and the user created, then import_job_create (the file checks and
   the stored job: the web process's part);
 - the import: import_job_validate (read, parse and derive every row, COPY to the staging
-  table, set-based checks and counts), import_job_confirm and import_job_apply (households
-  and residents written with the audit triggers on) -- the bodies of the Celery tasks, in
-  one process as in a worker;
+  table, set-based checks and counts; the odd rows in a forked parse helper, as in a
+  worker), import_job_confirm and import_job_apply (households and residents written with
+  the audit triggers on) -- the bodies of the Celery tasks, in one process as in a worker;
 
 and prints the rows per second of openpyxl and of the import (upload + validation + apply),
-their ratio, the peak RSS (VmHWM) of the import process and of the upload process, and the
-growth of the import process's peak from the smallest to the largest size. Targets (issue
+their ratio, the peak RSS (VmHWM) of the import process, of its parse helper (which counts
+the pages it shares with the import process) and of the upload process, and the growth of
+the import process's peak from the smallest to the largest size. Targets (issue
 #4): ratio >= 2, peak RSS < 300 MiB, growth < 50 MiB.
 """
 
