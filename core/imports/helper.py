@@ -26,6 +26,7 @@ import pickle
 import signal
 import struct
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 
@@ -42,11 +43,14 @@ class HelperFailed(Exception):
 
 
 def wanted(rows: int) -> bool:
-    """Whether a validation of `rows` rows should fork a helper."""
+    """Whether a validation of `rows` rows should fork a helper: only from a process with
+    one thread (a prefork worker's child), since a fork copies no other thread and could
+    copy a lock one of them holds (a task run eagerly in a threaded web server)."""
     return (
         hasattr(os, "fork")
         and settings.IMPORT_PARSE_HELPER
         and rows >= settings.IMPORT_PARSE_HELPER_MIN_ROWS
+        and threading.active_count() == 1
     )
 
 

@@ -234,3 +234,21 @@ def test_a_prefork_celery_worker_validates_with_the_helper_and_applies(
     assert job.state == ImportState.DONE, job.message
     assert Resident.objects.filter(community=grid["a"]).count() == len(good)
     assert not ImportStagingRow.objects.exists()
+
+
+@pytest.mark.django_db
+def test_no_helper_is_forked_from_a_process_with_other_threads(grid, settings, forks):
+    """A task run eagerly in a threaded web server: one process parses every row."""
+    settings.IMPORT_PARSE_HELPER_MIN_ROWS = 1
+    job = create(grid, xlsx(_mixed_rows(10)))
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        import_job_validate(job_id=job.pk)
+    finally:
+        stop.set()
+        other.join()
+    assert forks == []
+    job.refresh_from_db()
+    assert job.state == ImportState.VALIDATED and job.rows_done == 13
