@@ -42,7 +42,7 @@ from core.imports.run import (
     Progress,
     RunResult,
 )
-from core.imports.sheets import Sheet, open_sheet
+from core.imports.sheets import Sheet, open_sheet, too_many_rows
 from core.imports.spec import BulkCheck, CellError, ImportContext, ImportSpec
 from core.models import IMPORT_STAGING_SLOTS, ImportJob, ImportStagingRow, ImportState
 
@@ -234,6 +234,8 @@ def validate(job: ImportJob) -> RunResult:
         nonlocal next_write
         if time.monotonic() < next_write:
             return
+        if helper is not None:
+            helper.check()  # a helper that failed fails the run now, not at the end
         shown = result if helper is None else replace(result, done=result.done + helper.done())
         if progress.write(shown) == ImportState.CANCELLED:
             raise ImportCancelled
@@ -242,10 +244,9 @@ def validate(job: ImportJob) -> RunResult:
     try:
         _sweep(job.pk)
         spec.bulk_prepare(ctx)
-        share = None
         if parse_helper_wanted(job.rows_total):
             helper = ParseHelper(_helper_work(job.pk, sheet, spec, ctx)).start()
-            share = (0, 2)
+        share = None if helper is None else (0, 2)
         with transaction.atomic(), stage.writer() as (write, send):
             gc.disable()  # 100,000 rows of short-lived objects: no collection passes
             try:
@@ -257,6 +258,8 @@ def validate(job: ImportJob) -> RunResult:
                 for chunk in helper.copy_data():
                     send(chunk)
                 _merge(result, part)
+                if result.done > sheet.row_limit:  # each side counted only its own rows
+                    raise too_many_rows(sheet.row_limit)
         if not result.done:
             raise FileRejected(_("工作表“%(name)s”只有表头，没有数据行") % {"name": sheet.name})
         result.total = result.done

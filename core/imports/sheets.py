@@ -82,7 +82,7 @@ def scan_sheet(zf, part: str) -> SheetScan:
     return scan
 
 
-def _too_many_rows(limit: int):
+def too_many_rows(limit: int):
     return FileRejected(_("数据行数超过上限（%(max)s 行），请分批导入") % {"max": limit})
 
 
@@ -116,7 +116,7 @@ class Sheet:
                 continue
             count += 1
             if count > limit:
-                raise _too_many_rows(limit)
+                raise too_many_rows(limit)
             yield number, values, formulas
 
     def rows(self) -> Iterator[Row]:
@@ -180,7 +180,7 @@ def open_sheet(data: bytes, spec: ImportSpec, *, checked: bool = False) -> Sheet
     if not data_rows and not checked:
         raise FileRejected(_("工作表“%(name)s”只有表头，没有数据行") % {"name": chosen.name})
     if data_rows > limit:
-        raise _too_many_rows(limit)
+        raise too_many_rows(limit)
     return Sheet(
         name=chosen.name,
         header_row=header_row,

@@ -146,15 +146,39 @@ def _die():
     os.kill(os.getpid(), signal.SIGKILL)
 
 
+def _raise_unpicklable():
+    class Local(Exception):  # a class pickle cannot name
+        pass
+
+    raise Local("nowhere to be found")
+
+
+def _query():
+    from communities.models import Community
+
+    Community.objects.count()  # on the task's connection: refused in the helper
+
+
 @pytest.mark.django_db
-@pytest.mark.parametrize("how", [_raise, _die], ids=["raises", "killed"])
+@pytest.mark.parametrize(
+    "how, logged",
+    [
+        (_raise, "RuntimeError: helper bug"),
+        (_die, "parse helper ended with status"),
+        (_raise_unpicklable, "Local: nowhere to be found"),
+        (_query, "the parse helper may not query"),
+    ],
+    ids=["raises", "killed", "unpicklable", "queries"],
+)
 def test_a_helper_that_fails_or_dies_fails_the_validation_with_nothing_staged(
-    grid, settings, monkeypatch, how, forks
+    grid, settings, monkeypatch, how, logged, forks, caplog
 ):
     settings.IMPORT_PARSE_HELPER_MIN_ROWS = 1
     _odd_rows_fail(monkeypatch, how)
     job = create(grid, xlsx(_mixed_rows()))
-    assert import_job_validate(job_id=job.pk) == ImportState.FAILED
+    with caplog.at_level(logging.ERROR):
+        assert import_job_validate(job_id=job.pk) == ImportState.FAILED
+    assert logged in caplog.text  # the helper's own reason, in the worker's log
     job.refresh_from_db()
     assert job.state == ImportState.FAILED and "内部错误" in job.message
     assert not ImportStagingRow.objects.filter(job_id=job.pk).exists()
@@ -252,3 +276,17 @@ def test_no_helper_is_forked_from_a_process_with_other_threads(grid, settings, f
     assert forks == []
     job.refresh_from_db()
     assert job.state == ImportState.VALIDATED and job.rows_done == 13
+
+
+@pytest.mark.django_db
+def test_the_row_limit_counts_both_processes_rows(grid, settings, forks):
+    """Each process counts only its own rows; together they may not pass the limit."""
+    settings.IMPORT_PARSE_HELPER_MIN_ROWS = 1
+    job = create(grid, xlsx(_mixed_rows()))  # 63 rows, within the limit at the upload
+    settings.IMPORT_MAX_LEDGER_ROWS = 40  # each half has about 31
+    assert import_job_validate(job_id=job.pk) == ImportState.FAILED
+    job.refresh_from_db()
+    assert "数据行数超过上限（40 行）" in job.message
+    assert not ImportStagingRow.objects.filter(job_id=job.pk).exists()
+    assert len(forks) == 1
+    _reaped(forks)
