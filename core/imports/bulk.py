@@ -4,7 +4,8 @@ households ledger: 100,000 residents in one file).
 Validation: the rows stream from the sheet (files.Sheet.values), each cell goes through its
 column's parser and the whole row through the spec's `bulk_row` (pure Python, no queries:
 the ledger derives it with the same function its service uses); a row without errors is
-written to the job's staging rows with COPY (core.ImportStagingRow, an UNLOGGED table). The
+written to the job's staging rows with COPY (core.ImportStagingRow, an UNLOGGED table); a
+big file's odd rows are read by a forked parse helper (core.imports.helper). The
 spec's `bulk_check` then matches the staged set against the database in SQL (new, updated,
 unchanged; duplicates within the file; conflicts) and the job is `validated` with the
 counts and the errors. Nothing but the staging rows is written.
@@ -97,11 +98,14 @@ class Stage:
         """(`write(row number, values)` for each row, `send(data)` for rows already in
         COPY's text format), streamed to PostgreSQL with COPY."""
         columns = ", ".join(["job_id", "row_no", *self.slots.values()])
-        job = self.job_id
         sql = f"COPY {TABLE} ({columns}) FROM STDIN"  # noqa: S608
         with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-            write = copy.write_row
-            yield (lambda number, values: write((job, number, *values))), copy.write
+            yield self.rows_to(copy), copy.write
+
+    def rows_to(self, copy):
+        """`write(row number, values)` into a psycopg Copy, as the staging rows' columns."""
+        write, job = copy.write_row, self.job_id
+        return lambda number, values: write((job, number, *values))
 
     def clear(self) -> None:
         stage_clear(self.job_id)
@@ -189,7 +193,7 @@ def _parse(sheet: Sheet, share, spec: ImportSpec, ctx: ImportContext, result, wr
             tick()
 
 
-def _helper_work(job_id: int, sheet: Sheet, spec: ImportSpec, ctx: ImportContext):
+def _helper_work(stage: Stage, sheet: Sheet, spec: ImportSpec, ctx: ImportContext):
     """What the parse helper (core.imports.helper) runs: the odd rows, as COPY text."""
     from psycopg import Copy
     from psycopg.copy import FileWriter
@@ -198,16 +202,7 @@ def _helper_work(job_id: int, sheet: Sheet, spec: ImportSpec, ctx: ImportContext
         part = RunResult()
         # The cursor only lends its adapters to the formatter: nothing is sent with it.
         with Copy(connection.connection.cursor(), writer=FileWriter(data)) as copy:
-            write_row = copy.write_row
-            _parse(
-                sheet,
-                (1, 2),
-                spec,
-                ctx,
-                part,
-                lambda number, record: write_row((job_id, number, *record)),
-                lambda: tick(part.done),
-            )
+            _parse(sheet, (1, 2), spec, ctx, part, stage.rows_to(copy), lambda: tick(part.done))
         return {
             "done": part.done,
             "invalid": part.counts["invalid"],
@@ -245,7 +240,7 @@ def validate(job: ImportJob) -> RunResult:
         _sweep(job.pk)
         spec.bulk_prepare(ctx)
         if parse_helper_wanted(job.rows_total):
-            helper = ParseHelper(_helper_work(job.pk, sheet, spec, ctx)).start()
+            helper = ParseHelper(_helper_work(stage, sheet, spec, ctx)).start()
         share = None if helper is None else (0, 2)
         with transaction.atomic(), stage.writer() as (write, send):
             gc.disable()  # 100,000 rows of short-lived objects: no collection passes
