@@ -44,6 +44,8 @@ def _mixed_rows(n=60):
     rows.append(row(address=("", "5栋", "1单元", "900"), name="重复甲", id_number=ID_1))
     rows.append(row(address=("", "5栋", "1单元", "901"), name="重复乙", id_number=ID_1))
     rows.append(row(address=("", "5栋", "1单元", "902"), name="王芳", id_number=ID_2))
+    # Community B's address (same street): refused, whichever process reads it (row 65).
+    rows.append(row(address=("乙小区", "9栋", "1单元", "101"), name="乙居民", id_number=""))
     return rows
 
 
@@ -102,8 +104,10 @@ def test_two_processes_stage_count_and_report_exactly_as_one(
     two = _validate(grid, data, settings, helper=True, caplog=caplog, forks=forks)
     assert one == two
     state, done, counts, error_count, errors, staged = two
-    assert state == ImportState.VALIDATED and done == 63
-    assert counts[3] > 10 and counts[0] + counts[3] == 63
+    assert state == ImportState.VALIDATED and done == 64
+    assert counts[3] > 10 and counts[0] + counts[3] == 64
+    if max_errors > 3:
+        assert any(e["row"] == 65 and "属于本街道的其他社区" in e["reason"] for e in errors)
     # Staged: every row whose cells are good, also the two with one ID number (refused
     # by the set-based check).
     assert len(staged) == counts[0] + 2
@@ -240,7 +244,7 @@ def test_a_prefork_celery_worker_validates_with_the_helper_and_applies(
     )
     assert response.status_code == 302
     job = _wait_for(ImportJob.objects.get(), {ImportState.VALIDATED, ImportState.FAILED})
-    assert job.state == ImportState.VALIDATED and job.rows_done == 33, job.message
+    assert job.state == ImportState.VALIDATED and job.rows_done == 34, job.message
     assert job.rows_invalid > 0 and {e["row"] % 2 for e in job.errors} == {0, 1}
     assert "parse helper" in log_path.read_text(errors="replace")
     # The refused rows out, the rest goes in.
@@ -275,15 +279,15 @@ def test_no_helper_is_forked_from_a_process_with_other_threads(grid, settings, f
         other.join()
     assert forks == []
     job.refresh_from_db()
-    assert job.state == ImportState.VALIDATED and job.rows_done == 13
+    assert job.state == ImportState.VALIDATED and job.rows_done == 14
 
 
 @pytest.mark.django_db
 def test_the_row_limit_counts_both_processes_rows(grid, settings, forks):
     """Each process counts only its own rows; together they may not pass the limit."""
     settings.IMPORT_PARSE_HELPER_MIN_ROWS = 1
-    job = create(grid, xlsx(_mixed_rows()))  # 63 rows, within the limit at the upload
-    settings.IMPORT_MAX_LEDGER_ROWS = 40  # each half has about 31
+    job = create(grid, xlsx(_mixed_rows()))  # 64 rows, within the limit at the upload
+    settings.IMPORT_MAX_LEDGER_ROWS = 40  # each half has 32
     assert import_job_validate(job_id=job.pk) == ImportState.FAILED
     job.refresh_from_db()
     assert "数据行数超过上限（40 行）" in job.message
