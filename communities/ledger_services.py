@@ -101,7 +101,10 @@ def normalise_phone(value) -> str:
 
 
 def phone_tail(phone: str) -> str:
-    digits = _NON_DIGIT.sub("", phone or "")
+    return _last_four(_NON_DIGIT.sub("", phone or ""))
+
+
+def _last_four(digits: str) -> str:
     return digits[-4:] if len(digits) >= 4 else ""
 
 
@@ -202,7 +205,7 @@ def resident_row_derive(values: dict, today: dt.date) -> tuple[dict, list[tuple[
     if phone and (not _PHONE_CHARS.match(phone) or len(digits) < 7):
         errors.append(("phone", _("联系电话格式不正确（应为手机号或带区号的固定电话）")))
     cleaned["phone"] = phone
-    cleaned["phone_tail"] = digits[-4:] if len(digits) >= 4 else ""
+    cleaned["phone_tail"] = _last_four(digits)
 
     for key in ("moved_in_on", "moved_out_on"):
         try:
