@@ -46,6 +46,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from ledger_data import peak_rss_mib as peak_mib  # noqa: E402 - VmHWM, beside this file
 
 HEADERS = [
     "小区",
@@ -119,16 +122,6 @@ def generate(rows: int, path: Path) -> None:
             ]
         )
     wb.save(path)
-
-
-def peak_mib() -> float:
-    """Peak resident set size of this process (Linux VmHWM; getrusage's ru_maxrss would
-    carry the parent's high-water mark over fork and exec)."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 # --- children ---------------------------------------------------------------------------------
